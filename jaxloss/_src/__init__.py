@@ -1,0 +1,1 @@
+"""Private implementation of jaxloss. Import public names from `jaxloss`."""

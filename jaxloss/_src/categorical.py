@@ -1,0 +1,261 @@
+"""Categorical crossentropies: one-hot (plain and focal), sparse, and generalized."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from jaxloss._src import _checks
+from jaxloss._src._numerics import as_float, as_labels, clip_probs, pair, safe_divide, safe_power, times
+from jaxloss._src.reduce import LossWithMask, returns_mask
+
+
+def _check_class_axis(axis: int, y_pred: jax.Array) -> int:
+    if isinstance(axis, bool):  # Keras rejects bools explicitly.
+        raise ValueError(f"`axis` must be of type `int`. Received: axis={axis} of type {type(axis)}")
+    _checks.check_rank("y_pred", y_pred, range(1, 64), "(at least 1, with a class axis)")
+    return _checks.canonical_axis(axis, y_pred.ndim)
+
+
+def _smooth_categorical(y_true: jax.Array, label_smoothing: float) -> jax.Array:
+    if label_smoothing:
+        # Keras takes the class count from the last axis even when `axis` is another one.
+        return y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1]
+    return y_true
+
+
+def _normalized_probs(y_pred: jax.Array, axis: int) -> jax.Array:
+    """Keras's renormalization then clip; an all-zero row gives eps instead of NaN."""
+    return clip_probs(safe_divide(y_pred, jnp.sum(y_pred, axis=axis, keepdims=True)))
+
+
+def categorical_crossentropy(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+) -> jax.Array:
+    """Categorical crossentropy for one-hot (or soft) labels.
+
+    .. math:: \\ell = -\\sum_{axis} t \\log p, \\quad t = y_{true}(1 - s) + s / K
+
+    With probabilities, `y_pred` is renormalized to sum to 1 along `axis`
+    and clipped to [eps, 1 - eps], as in Keras. With logits, `log_softmax` is
+    used and a `-inf` logit on a zero label contributes 0 (optax gives NaN).
+
+    Args:
+        y_true: one-hot or soft labels, shape `[..., K]`.
+        y_pred: probabilities or logits, shape `[..., K]`.
+        from_logits: whether `y_pred` holds logits.
+        label_smoothing: `s` in [0, 1]. `K` is the size of the last axis, as in Keras.
+        axis: the class axis.
+
+    Returns:
+        `y_pred`'s shape without `axis`.
+
+    Example:
+        >>> import jaxloss
+        >>> y_true = [[0, 1, 0], [0, 0, 1]]
+        >>> y_pred = [[0.05, 0.95, 0], [0.1, 0.8, 0.1]]
+        >>> print(jaxloss.categorical_crossentropy(y_true, y_pred))
+        [0.0513 2.3026]
+    """
+    _checks.check_config(from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+    y_true, y_pred = pair(y_true, y_pred)
+    axis = _check_class_axis(axis, y_pred)
+    y_true = _smooth_categorical(y_true, label_smoothing)
+    if from_logits:
+        log_probs = jax.nn.log_softmax(y_pred, axis=axis)
+    else:
+        log_probs = jnp.log(_normalized_probs(y_pred, axis))
+    return -jnp.sum(times(y_true, log_probs), axis=axis)
+
+
+def _class_weights(alpha: float | Sequence[float], y_pred: jax.Array, axis: int) -> jax.Array | float:
+    if not isinstance(alpha, (list, tuple)):
+        return alpha
+    num_classes = y_pred.shape[axis]
+    if len(alpha) != num_classes:
+        raise ValueError(
+            f"`alpha` must have one weight per class: expected a list of length {num_classes} "
+            f"(y_pred.shape[{axis}]). Received: alpha of length {len(alpha)}"
+        )
+    # Per-class weights broadcast along the class axis.
+    return jnp.asarray(alpha, y_pred.dtype).reshape((num_classes,) + (1,) * (y_pred.ndim - 1 - axis))
+
+
+def categorical_focal_crossentropy(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    alpha: float | Sequence[float] = 0.25,
+    gamma: float = 2.0,
+    from_logits: bool = False,
+    label_smoothing: float = 0.0,
+    axis: int = -1,
+) -> jax.Array:
+    """Alpha-balanced categorical focal crossentropy (Lin et al., 2018).
+
+    .. math:: \\ell = -\\sum_{axis} \\alpha_k (1 - p_k)^\\gamma \\, t_k \\log p_k
+
+    With probabilities, `p` is renormalized and clipped as in Keras. With
+    logits, `log p = log_softmax` and `1 - p = -expm1(log p)` are exact where
+    Keras's softmax-then-clip saturates.
+
+    Args:
+        y_true: one-hot or soft labels, shape `[..., K]`.
+        y_pred: probabilities or logits, shape `[..., K]`.
+        alpha: a weight for all classes, or a list of `K` per-class weights.
+        gamma: focusing parameter, >= 0.
+        from_logits: whether `y_pred` holds logits.
+        label_smoothing: in [0, 1], as in `categorical_crossentropy`.
+        axis: the class axis.
+
+    Returns:
+        `y_pred`'s shape without `axis`.
+
+    Raises:
+        ValueError: if `alpha` is a list whose length is not `K`.
+
+    Example:
+        >>> import jaxloss
+        >>> y_true = [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+        >>> y_pred = [[0.05, 0.95, 0], [0.1, 0.8, 0.1]]
+        >>> print(jaxloss.categorical_focal_crossentropy(y_true, y_pred))
+        [0.     0.4663]
+    """
+    _checks.check_config(
+        alpha=alpha, gamma=gamma, from_logits=from_logits, label_smoothing=label_smoothing, axis=axis
+    )
+    y_true, y_pred = pair(y_true, y_pred)
+    axis = _check_class_axis(axis, y_pred)
+    weights = _class_weights(alpha, y_pred, axis)
+    y_true = _smooth_categorical(y_true, label_smoothing)
+    if from_logits:
+        log_probs = jax.nn.log_softmax(y_pred, axis=axis)
+        one_minus_p = -jnp.expm1(log_probs)  # 1 - softmax without cancellation.
+    else:
+        probs = _normalized_probs(y_pred, axis)
+        log_probs = jnp.log(probs)
+        one_minus_p = 1.0 - probs
+    focal = weights * safe_power(one_minus_p, gamma) * -times(y_true, log_probs)
+    return jnp.sum(focal, axis=axis)
+
+
+def _sparse_labels(y_true: ArrayLike, y_pred: jax.Array) -> jax.Array:
+    """Integer labels of shape `y_pred.shape[:-1]` (a trailing 1 is squeezed, as in Keras)."""
+    labels = as_labels("y_true", y_true)
+    if labels.ndim == y_pred.ndim and labels.ndim > 0 and labels.shape[-1] == 1:
+        labels = labels[..., 0]
+    if labels.shape != y_pred.shape[:-1]:
+        raise ValueError(
+            "Arguments `target` and `output` must have the same shape up until the last "
+            f"dimension: target.shape={tuple(labels.shape)}, output.shape={tuple(y_pred.shape)}. "
+            "(`y_true` must hold one class id per row of `y_pred`, i.e. shape `y_pred.shape[:-1]`.)"
+        )
+    return labels
+
+
+def _pick(values: jax.Array, labels: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """values[..., label] by gathering (no one-hot), and whether the label was in range."""
+    num_classes = values.shape[-1]
+    in_range = (labels >= 0) & (labels < num_classes)
+    index = jnp.clip(labels, 0, num_classes - 1)
+    return jnp.take_along_axis(values, index[..., None], axis=-1)[..., 0], in_range
+
+
+@returns_mask
+def sparse_categorical_crossentropy(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    from_logits: bool = False,
+    ignore_class: int | None = None,
+    axis: int = -1,
+) -> LossWithMask:
+    """Categorical crossentropy for integer class ids.
+
+    .. math:: \\ell = -\\log p_{y_{true}}
+
+    The label's log-probability is gathered, never one-hot encoded. With
+    probabilities, `y_pred` is renormalized and clipped as in Keras. A label
+    outside `[0, K)` gives 0, as Keras's one-hot does (see `jaxloss.checked`
+    to catch it). Labels equal to `ignore_class` give 0 and are left out of
+    the mean's denominator by `reduce` and the loss classes.
+
+    Args:
+        y_true: integer class ids, shape `[...]` or `[..., 1]`. Integer dtype
+            only: float labels raise `TypeError` (Keras truncates them).
+        y_pred: probabilities or logits, shape `[..., K]`.
+        from_logits: whether `y_pred` holds logits.
+        ignore_class: a label value to ignore (e.g. -1 or 255), or None.
+        axis: the class axis; must be the last one (as with Keras on JAX).
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> y_pred = [[0.05, 0.95, 0], [0.1, 0.8, 0.1]]
+        >>> print(jaxloss.sparse_categorical_crossentropy([1, 2], y_pred))
+        [0.0513 2.3026]
+        >>> print(jaxloss.sparse_categorical_crossentropy([1, -1], y_pred, ignore_class=-1))
+        [0.0513 0.    ]
+    """
+    _checks.check_config(from_logits=from_logits, ignore_class=ignore_class, axis=axis)
+    y_pred = as_float("y_pred", y_pred)
+    if isinstance(axis, bool):
+        raise ValueError(f"`axis` must be of type `int`. Received: axis={axis} of type {type(axis)}")
+    _checks.check_rank("y_pred", y_pred, range(1, 64), "(at least 1, with a class axis)")
+    labels = _sparse_labels(y_true, y_pred)
+    if _checks.canonical_axis(axis, y_pred.ndim) != y_pred.ndim - 1:
+        raise ValueError(
+            "`axis` must be the last axis of `y_pred` (the class axis). Move the class axis "
+            f"last with `jnp.moveaxis`. Received: axis={axis}, y_pred.shape={tuple(y_pred.shape)}"
+        )
+    valid = None if ignore_class is None else labels != ignore_class
+    if valid is not None:
+        labels = jnp.where(valid, labels, 0)
+    if from_logits:
+        log_probs = jax.nn.log_softmax(y_pred, axis=-1)
+    else:
+        log_probs = jnp.log(_normalized_probs(y_pred, -1))
+    picked, in_range = _pick(log_probs, labels)
+    keep = in_range if valid is None else in_range & valid
+    return LossWithMask(jnp.where(keep, -picked, 0.0), valid)
+
+
+def categorical_generalized_cross_entropy(y_true: ArrayLike, y_pred: ArrayLike, *, q: float) -> jax.Array:
+    """Generalized crossentropy (Zhang & Sabuncu, 2018), robust to noisy labels.
+
+    .. math:: \\ell = \\frac{1 - p_{y_{true}}^{\\,q}}{q}
+
+    `y_pred` holds probabilities (no clipping, as in Keras). `(B, 1)` labels
+    are squeezed: Keras broadcasts them to `(B, B)`. `p = 0` gives `1/q` with
+    a finite gradient.
+
+    Args:
+        y_true: integer class ids, shape `[...]` or `[..., 1]`.
+        y_pred: probabilities, shape `[..., K]`.
+        q: in (0, 1); q -> 0 approaches crossentropy, q = 1 is MAE.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.categorical_generalized_cross_entropy([[0], [1]], [[0.7, 0.3], [0.2, 0.8]], q=0.5))
+        [0.3267 0.2111]
+    """
+    _checks.check_config(q=q)
+    y_pred = as_float("y_pred", y_pred)
+    _checks.check_rank("y_pred", y_pred, range(1, 64), "(at least 1, with a class axis)")
+    labels = _sparse_labels(y_true, y_pred)
+    picked, in_range = _pick(y_pred, labels)
+    p = jnp.where(in_range, picked, 0.0)
+    return (1.0 - safe_power(p, q)) / q

@@ -1,0 +1,128 @@
+"""Connectionist temporal classification (Graves et al., 2006).
+
+The forward (alpha) recursion runs in log space as a `lax.scan` over time on
+the extended label sequence `blank, l1, blank, l2, ..., lN, blank` (S = 2L+1
+states). Emission log-probabilities are gathered with indexing, O(B*T*S),
+rather than optax's one-hot einsum, O(B*T*L*C).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from jaxloss._src import _checks
+from jaxloss._src._numerics import as_float, as_labels
+
+# Stands in for log(0): finite, so logaddexp and its gradient never see -inf - -inf.
+_LOG_ZERO = -1e30
+
+
+def _lengths(name: str, value: ArrayLike | None, default: jax.Array, batch: int) -> jax.Array:
+    if value is None:
+        return default
+    lengths = as_labels(name, value)
+    if lengths.shape != (batch,):
+        raise ValueError(f"`{name}` must have shape (batch,) = ({batch},). Received: {name}.shape={tuple(lengths.shape)}")
+    return lengths
+
+
+def ctc(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    label_length: ArrayLike | None = None,
+    logit_length: ArrayLike | None = None,
+    blank_index: int = 0,
+    zero_infinity: bool = False,
+) -> jax.Array:
+    """CTC negative log-likelihood per sample.
+
+    .. math:: \\ell = -\\log \\sum_{\\pi \\in \\mathcal{B}^{-1}(y)} \\prod_{t < T_b} p_t(\\pi_t)
+
+    With the defaults this is `keras.losses.ctc`: blank 0, every frame used,
+    and the label length is the count of non-blank entries, read by position
+    (the first `label_length` entries are the label). Unlike Keras and
+    optax, an impossible alignment gives `inf` (or 0 with `zero_infinity`)
+    with a zero gradient, and the loss is never negative.
+
+    Args:
+        y_true: integer labels, shape `(B, L)`, padded on the right.
+        y_pred: unnormalized logits, shape `(B, T, C)`; `log_softmax` is
+            applied inside, in float32 for half-precision input.
+        label_length: `(B,)` label lengths; default: count of labels != blank.
+        logit_length: `(B,)` frame counts; frames past it are ignored. Default `T`.
+        blank_index: the blank class, in `[0, C)`.
+        zero_infinity: give 0 instead of `inf` for impossible alignments.
+
+    Returns:
+        shape `(B,)`.
+
+    Raises:
+        ValueError: bad ranks, `blank_index` outside `[0, C)`, or length
+            arrays not of shape `(B,)`.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> import jaxloss
+        >>> logits = (jnp.arange(24.0).reshape(2, 4, 3) - 12) / 100
+        >>> print(jaxloss.ctc(jnp.array([[1, 2, 1, 0], [1, 2, 0, 2]]), logits))
+        [2.4429 2.4544]
+    """
+    _checks.check_config(blank_index=blank_index, zero_infinity=zero_infinity)
+    labels = as_labels("y_true", y_true)
+    logits = as_float("y_pred", y_pred)
+    _checks.check_rank("y_true", labels, 2, "(batch, max_label_length) of integer labels")
+    _checks.check_rank("y_pred", logits, 3, "(batch, max_time, num_classes) of logits")
+    batch, max_time, num_classes = logits.shape
+    if labels.shape[0] != batch:
+        raise ValueError(
+            f"`y_true` and `y_pred` must have the same batch size. Received: "
+            f"y_true.shape={tuple(labels.shape)}, y_pred.shape={tuple(logits.shape)}"
+        )
+    if not blank_index < num_classes:
+        raise ValueError(f"`blank_index` must be in [0, {num_classes}) for y_pred with {num_classes} classes. Received: blank_index={blank_index}")
+    max_label = labels.shape[1]
+    label_length = _lengths("label_length", label_length, jnp.sum(labels != blank_index, axis=1), batch)
+    logit_length = _lengths("logit_length", logit_length, jnp.full((batch,), max_time, jnp.int32), batch)
+    label_length = jnp.clip(label_length, 0, max_label)
+    logit_length = jnp.clip(logit_length, 0, max_time)
+
+    log_probs = jax.nn.log_softmax(logits, axis=-1)  # [B, T, C]
+    num_states = 2 * max_label + 1
+    # Extended labels: even states are blanks, odd state 2k+1 is label k.
+    states = jnp.full((batch, num_states), blank_index, jnp.int32).at[:, 1::2].set(jnp.clip(labels, 0, num_classes - 1))
+    emissions = jnp.take_along_axis(log_probs, states[:, None, :], axis=2)  # [B, T, S] gather, no one-hot
+    # A label state may skip the blank before it unless it repeats the previous label.
+    label_pos = jnp.arange(max_label)
+    differs = jnp.concatenate([jnp.zeros((batch, 1), bool), labels[:, 1:] != labels[:, :-1]], axis=1)
+    can_skip = jnp.zeros((batch, num_states), bool).at[:, 1::2].set(differs & (label_pos > 0))
+
+    def step(log_alpha, inputs):
+        emit, active = inputs  # [B, S], [B]
+        prev1 = jnp.pad(log_alpha[:, :-1], ((0, 0), (1, 0)), constant_values=_LOG_ZERO)
+        prev2 = jnp.pad(log_alpha[:, :-2], ((0, 0), (2, 0)), constant_values=_LOG_ZERO)
+        merged = jnp.logaddexp(log_alpha, prev1)
+        merged = jnp.logaddexp(merged, jnp.where(can_skip, prev2, _LOG_ZERO))
+        # Frames past logit_length carry the state unchanged.
+        return jnp.where(active[:, None], merged + emit, log_alpha), None
+
+    # Start one step before t=0 in a virtual state whose only successors are states 0 and 1.
+    init = jnp.full((batch, num_states), _LOG_ZERO, log_probs.dtype).at[:, 0].set(0.0)
+    active = jnp.arange(max_time)[:, None] < logit_length[None, :]  # [T, B]
+    log_alpha, _ = jax.lax.scan(step, init, (jnp.swapaxes(emissions, 0, 1), active))  # time-major [T, B, S]
+
+    last = 2 * label_length  # final blank state; the last label state is just before it
+    end_blank = jnp.take_along_axis(log_alpha, last[:, None], axis=1)[:, 0]
+    end_label = jnp.take_along_axis(log_alpha, jnp.maximum(last - 1, 0)[:, None], axis=1)[:, 0]
+    log_likelihood = jnp.where(label_length > 0, jnp.logaddexp(end_blank, end_label), end_blank)
+
+    # Feasible iff there are enough frames: one per label plus one blank between repeats.
+    in_label = label_pos[None, :] < label_length[:, None]
+    repeats = jnp.sum((~differs) & (label_pos > 0) & in_label, axis=1)
+    feasible = logit_length >= label_length + repeats
+    # Rounding can push a near-certain alignment just below 0; the clamp keeps the loss >= 0.
+    nll = jnp.maximum(-log_likelihood, 0.0)
+    fallback = 0.0 if zero_infinity else jnp.inf
+    return jnp.where(feasible, nll, fallback)

@@ -1,0 +1,185 @@
+"""Regression losses: MSE, MAE, MAPE, MSLE, cosine similarity, Huber, log-cosh.
+
+Argument order is Keras's `(y_true, y_pred)`, the reverse of optax's
+`(predictions, targets)`. Each function reduces only the feature axis and
+returns shape `y_pred.shape[:-1]` (after Keras's rank matching).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from jaxloss._src import _checks
+from jaxloss._src._numerics import EPSILON, normalize, pair
+
+
+def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
+    """Mean squared error over the last axis.
+
+    .. math:: \\ell = \\operatorname{mean}_{-1} (y_{true} - y_{pred})^2
+
+    Args:
+        y_true: targets, shape `[..., d]`.
+        y_pred: predictions, shape `[..., d]` (a trailing 1 on either side is matched).
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.mean_squared_error([[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 0.0]]))
+        [0.5 0.5]
+    """
+    y_true, y_pred = pair(y_true, y_pred)
+    return jnp.mean(jnp.square(y_true - y_pred), axis=-1)
+
+
+def mean_absolute_error(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
+    """Mean absolute error over the last axis.
+
+    .. math:: \\ell = \\operatorname{mean}_{-1} |y_{true} - y_{pred}|
+
+    Args:
+        y_true: targets, shape `[..., d]`.
+        y_pred: predictions, shape `[..., d]`.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.mean_absolute_error([[0.0, 1.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 0.0]]))
+        [0.5 0.5]
+    """
+    y_true, y_pred = pair(y_true, y_pred)
+    return jnp.mean(jnp.abs(y_true - y_pred), axis=-1)
+
+
+def mean_absolute_percentage_error(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
+    """Mean absolute percentage error over the last axis.
+
+    .. math:: \\ell = 100 \\operatorname{mean}_{-1} \\frac{|y_{true} - y_{pred}|}{\\max(|y_{true}|, \\epsilon)}
+
+    Args:
+        y_true: targets, shape `[..., d]`. Zeros are floored at eps = 1e-7 as in Keras.
+        y_pred: predictions, shape `[..., d]`.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.mean_absolute_percentage_error([[2.0, 4.0]], [[1.0, 5.0]]))
+        [37.5]
+    """
+    y_true, y_pred = pair(y_true, y_pred)
+    diff = jnp.abs((y_true - y_pred) / jnp.maximum(jnp.abs(y_true), EPSILON))
+    return 100.0 * jnp.mean(diff, axis=-1)
+
+
+def mean_squared_logarithmic_error(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
+    """Mean squared logarithmic error over the last axis.
+
+    .. math:: \\ell = \\operatorname{mean}_{-1} \\big(\\log(1 + \\max(y_{pred}, \\epsilon)) - \\log(1 + \\max(y_{true}, \\epsilon))\\big)^2
+
+    Negative values are floored at eps = 1e-7, as in Keras. `log1p` is used
+    where Keras writes `log(x + 1)`: equal to float32 rounding, exact near 0.
+
+    Args:
+        y_true: targets, shape `[..., d]`.
+        y_pred: predictions, shape `[..., d]`.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.mean_squared_logarithmic_error([[0.0, 1.0]], [[1.0, 1.0]]))
+        [0.2402]
+    """
+    y_true, y_pred = pair(y_true, y_pred)
+    first_log = jnp.log1p(jnp.maximum(y_pred, EPSILON))
+    second_log = jnp.log1p(jnp.maximum(y_true, EPSILON))
+    return jnp.mean(jnp.square(first_log - second_log), axis=-1)
+
+
+def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, *, axis: Any = -1) -> jax.Array:
+    """Negative cosine similarity along `axis`.
+
+    .. math:: \\ell = -\\sum_{axis} \\hat y_{true} \\hat y_{pred}, \\quad \\hat x = x \\min(\\|x\\|^{-1}, 1/\\epsilon)
+
+    A zero vector gives 0 with a finite gradient (optax gives NaN), and huge
+    vectors do not overflow the norm.
+
+    Args:
+        y_true: targets, shape `[..., d]`.
+        y_pred: predictions, shape `[..., d]`.
+        axis: the axis (or axes) of the vectors.
+
+    Returns:
+        `y_pred`'s shape without `axis`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.cosine_similarity([[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [1.0, 1.0]]))
+        [-0. -1.]
+    """
+    _checks.check_config(axis=axis)
+    y_true, y_pred = pair(y_true, y_pred)
+    return -jnp.sum(normalize(y_true, axis) * normalize(y_pred, axis), axis=axis)
+
+
+def huber(y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0) -> jax.Array:
+    """Huber loss, quadratic within `delta` and linear outside.
+
+    .. math:: \\ell = \\operatorname{mean}_{-1} \\begin{cases} \\tfrac12 e^2 & |e| \\le \\delta \\\\ \\delta |e| - \\tfrac12 \\delta^2 & \\text{otherwise} \\end{cases}, \\quad e = y_{pred} - y_{true}
+
+    Args:
+        y_true: targets, shape `[..., d]`.
+        y_pred: predictions, shape `[..., d]`.
+        delta: the switch point, > 0.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.huber([[0.0, 0.0]], [[0.5, 3.0]]))
+        [1.3125]
+    """
+    _checks.check_config(delta=delta)
+    y_true, y_pred = pair(y_true, y_pred)
+    error = y_pred - y_true
+    abs_error = jnp.abs(error)
+    # The quadratic branch uses the clipped error so its unselected square cannot overflow.
+    quadratic = 0.5 * jnp.square(jnp.minimum(abs_error, delta))
+    linear = delta * abs_error - 0.5 * delta**2
+    return jnp.mean(jnp.where(abs_error <= delta, quadratic, linear), axis=-1)
+
+
+def log_cosh(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
+    """Logarithm of the hyperbolic cosine of the error.
+
+    .. math:: \\ell = \\operatorname{mean}_{-1} \\big(x + \\operatorname{softplus}(-2x) - \\log 2\\big), \\quad x = y_{pred} - y_{true}
+
+    Args:
+        y_true: targets, shape `[..., d]`.
+        y_pred: predictions, shape `[..., d]`.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.log_cosh([[0.0, 0.0]], [[1.0, -1.0]]))
+        [0.4338]
+    """
+    y_true, y_pred = pair(y_true, y_pred)
+    x = y_pred - y_true
+    # log(cosh(x)) = x + softplus(-2x) - log 2 never overflows cosh.
+    return jnp.mean(x + jax.nn.softplus(-2.0 * x) - math.log(2.0), axis=-1)

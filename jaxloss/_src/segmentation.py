@@ -1,0 +1,78 @@
+"""Overlap losses for segmentation: Dice and Tversky."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from jaxloss._src import _checks
+from jaxloss._src._numerics import EPSILON, pair
+
+
+def _axes(axis: Any) -> Any:
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def dice(y_true: ArrayLike, y_pred: ArrayLike, *, axis: Any = None) -> jax.Array:
+    """Dice loss.
+
+    .. math:: \\ell = 1 - \\frac{2 \\sum y_{true} y_{pred}}{\\sum y_{true} + \\sum y_{pred} + \\epsilon}
+
+    Args:
+        y_true: targets, shape `[B, ...]`.
+        y_pred: predictions, same shape.
+        axis: the axes summed over. `None` (Keras's default) sums everything
+            and gives one scalar for the batch; `(1, 2, 3)` gives shape `(B,)`.
+
+    Returns:
+        `y_pred`'s shape without `axis`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.dice([[1, 2], [1, 2]], [[4, 1], [6, 1]]))
+        -0.5556
+    """
+    _checks.check_config(axis=axis)
+    y_true, y_pred = pair(y_true, y_pred)
+    axis = _axes(axis)
+    intersection = jnp.sum(y_true * y_pred, axis=axis)
+    denominator = jnp.sum(y_true, axis=axis) + jnp.sum(y_pred, axis=axis) + EPSILON
+    return 1.0 - 2.0 * intersection / denominator
+
+
+def tversky(
+    y_true: ArrayLike, y_pred: ArrayLike, *, alpha: float = 0.5, beta: float = 0.5, axis: Any = None
+) -> jax.Array:
+    """Tversky loss, exactly as Keras computes it.
+
+    .. math:: \\ell = 1 - \\frac{TP}{TP + \\alpha \\sum y_{true}(1 - y_{pred}) + \\beta \\sum (1 - y_{true}) y_{pred} + \\epsilon}
+
+    Note: `alpha` multiplies the false *negatives* and `beta` the false
+    positives. This is Keras's code; its docstring and the paper say the
+    reverse. Keras's own tests depend on the code, so jaxloss follows it.
+
+    Args:
+        y_true: targets, shape `[B, ...]`.
+        y_pred: predictions, same shape.
+        alpha: weight of `sum(y_true * (1 - y_pred))`.
+        beta: weight of `sum((1 - y_true) * y_pred)`.
+        axis: the axes summed over; `None` gives one scalar for the batch.
+
+    Returns:
+        `y_pred`'s shape without `axis`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.tversky([[1, 2], [1, 2]], [[4, 1], [6, 1]], alpha=0.2, beta=0.8))
+        -0.2963
+    """
+    _checks.check_config(alpha=alpha, beta=beta, axis=axis)
+    y_true, y_pred = pair(y_true, y_pred)
+    axis = _axes(axis)
+    true_pos = jnp.sum(y_true * y_pred, axis=axis)
+    false_neg = jnp.sum((1.0 - y_pred) * y_true, axis=axis)  # Keras names this `fp`.
+    false_pos = jnp.sum(y_pred * (1.0 - y_true), axis=axis)  # Keras names this `fn`.
+    return 1.0 - true_pos / (true_pos + alpha * false_neg + beta * false_pos + EPSILON)
