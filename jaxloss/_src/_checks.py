@@ -132,9 +132,11 @@ _CONFIG_CHECKS: dict[str, Callable[[str, Any], None]] = {
 
 
 def check_config(**config: Any) -> None:
-    """Validates loss configuration values by argument name."""
+    """Validates loss configuration values by argument name (names not in the table pass)."""
     for name, value in config.items():
-        _CONFIG_CHECKS[name](name, value)
+        check = _CONFIG_CHECKS.get(name)
+        if check is not None:
+            check(name, value)
 
 
 def canonical_axis(axis: Any, ndim: int, *, arg: str = "axis") -> int:

@@ -64,7 +64,7 @@ def circle(
         >>> import jaxloss
         >>> emb = jnp.array([[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]])
         >>> print(jaxloss.circle([0, 0, 1], emb))
-        [25.6 25.6  0. ]
+        [0.     6.4017 0.    ]
     """
     _checks.check_config(remove_diagonal=remove_diagonal, gamma=gamma, margin=margin)
     y_pred = as_float("y_pred", y_pred)

@@ -56,7 +56,7 @@ def poisson(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     Example:
         >>> import jaxloss
         >>> print(jaxloss.poisson([[1.0, 2.0]], [[1.0, 2.0]]))
-        [0.3069]
+        [0.8069]
     """
     y_true, y_pred = pair(y_true, y_pred)
     # The floor at 0 keeps log() finite for invalid negative rates.

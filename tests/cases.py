@@ -1,0 +1,116 @@
+"""One entry per loss: how to make valid inputs, used by the property tests."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+import jaxloss
+
+Inputs = tuple[np.ndarray, np.ndarray, dict[str, Any]]  # y_true, y_pred, extra call inputs
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    loss: jaxloss.Loss
+    make: Callable[[np.random.Generator, tuple[int, ...]], Inputs]  # batch shape -> inputs
+    smooth: bool = True  # twice differentiable in y_pred (for hessian checks)
+    leading_dims: bool = True  # accepts arbitrary leading batch dims
+    independent: bool = True  # each sample's loss depends on that sample only
+
+    @property
+    def id(self) -> str:
+        fields = {k: v for k, v in self.loss.fn_config().items() if v != type(self.loss)().fn_config().get(k)}
+        return type(self.loss).__name__ + ("" if not fields else str(fields).replace(" ", ""))
+
+
+def _dense(low: float, high: float, positive_true: bool = False, d: int = 3):
+    def make(rng, batch):
+        y_true = rng.uniform(0.1 if positive_true else low, high, batch + (d,))
+        return y_true.astype(np.float32), rng.uniform(low, high, batch + (d,)).astype(np.float32), {}
+
+    return make
+
+
+def _binary(logits: bool, d: int = 3):
+    def make(rng, batch):
+        y_pred = rng.normal(0, 3, batch + (d,)) if logits else rng.uniform(0.02, 0.98, batch + (d,))
+        return rng.integers(0, 2, batch + (d,)).astype(np.float32), y_pred.astype(np.float32), {}
+
+    return make
+
+
+def _one_hot(logits: bool, k: int = 4):
+    def make(rng, batch):
+        labels = rng.integers(0, k, batch)
+        y_pred = rng.normal(0, 2, batch + (k,)) if logits else rng.dirichlet(np.ones(k), batch)
+        return np.eye(k, dtype=np.float32)[labels], np.asarray(y_pred, np.float32), {}
+
+    return make
+
+
+def _sparse(logits: bool, k: int = 4, ignore: int | None = None):
+    def make(rng, batch):
+        labels = rng.integers(0 if ignore is None else -1, k, batch).astype(np.int32)
+        y_pred = rng.normal(0, 2, batch + (k,)) if logits else rng.dirichlet(np.ones(k), batch)
+        return labels, np.asarray(y_pred, np.float32), {}
+
+    return make
+
+
+def _unit_vectors(rng, shape):
+    x = rng.normal(size=shape)
+    return (x / np.linalg.norm(x, axis=-1, keepdims=True)).astype(np.float32)
+
+
+_REFS = _unit_vectors(np.random.default_rng(123), (6, 4))
+_REF_LABELS = np.array([0, 0, 1, 1, 2, 2], np.int32)
+
+
+def _circle(rng, batch):
+    (b,) = batch
+    return rng.integers(0, 3, batch).astype(np.int32), _unit_vectors(rng, (b, 4)), {"ref_labels": _REF_LABELS, "ref_embeddings": _REFS}
+
+
+def _ctc(rng, batch):
+    (b,) = batch
+    labels = rng.integers(1, 5, (b, 3)).astype(np.int32)
+    labels[:, 2] = np.where(rng.random(b) < 0.5, 0, labels[:, 2])  # some padded labels
+    return labels, rng.normal(0, 1, (b, 7, 5)).astype(np.float32), {}
+
+
+CASES: tuple[Case, ...] = (
+    Case(jaxloss.MeanSquaredError(), _dense(-3, 3)),
+    Case(jaxloss.MeanAbsoluteError(), _dense(-3, 3), smooth=False),
+    Case(jaxloss.MeanAbsolutePercentageError(), _dense(-3, 3), smooth=False),
+    Case(jaxloss.MeanSquaredLogarithmicError(), _dense(0.01, 3, positive_true=True)),
+    Case(jaxloss.CosineSimilarity(), _dense(-3, 3)),
+    Case(jaxloss.Huber(delta=0.7), _dense(-3, 3), smooth=False),
+    Case(jaxloss.LogCosh(), _dense(-3, 3)),
+    Case(jaxloss.Hinge(), _binary(logits=True), smooth=False),
+    Case(jaxloss.SquaredHinge(), _binary(logits=True), smooth=False),
+    Case(jaxloss.CategoricalHinge(), _one_hot(logits=True), smooth=False),
+    Case(jaxloss.KLDivergence(), _one_hot(logits=False)),
+    Case(jaxloss.Poisson(), _dense(0.1, 4, positive_true=True)),
+    Case(jaxloss.BinaryCrossentropy(), _binary(logits=False)),
+    Case(jaxloss.BinaryCrossentropy(from_logits=True, label_smoothing=0.1), _binary(logits=True)),
+    Case(jaxloss.BinaryFocalCrossentropy(), _binary(logits=False)),
+    Case(jaxloss.BinaryFocalCrossentropy(from_logits=True, apply_class_balancing=True, gamma=1.5), _binary(logits=True)),
+    Case(jaxloss.CategoricalCrossentropy(), _one_hot(logits=False)),
+    Case(jaxloss.CategoricalCrossentropy(from_logits=True, label_smoothing=0.2), _one_hot(logits=True)),
+    Case(jaxloss.CategoricalFocalCrossentropy(), _one_hot(logits=False)),
+    Case(jaxloss.CategoricalFocalCrossentropy(from_logits=True, alpha=[0.1, 0.2, 0.3, 0.4]), _one_hot(logits=True)),
+    Case(jaxloss.SparseCategoricalCrossentropy(), _sparse(logits=False)),
+    Case(jaxloss.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1), _sparse(logits=True, ignore=-1)),
+    Case(jaxloss.CategoricalGeneralizedCrossEntropy(q=0.7), _sparse(logits=False)),
+    Case(jaxloss.CTC(), _ctc, leading_dims=False),
+    Case(jaxloss.Dice(axis=-1), _dense(0, 1)),
+    Case(jaxloss.Tversky(alpha=0.3, beta=0.7, axis=-1), _dense(0, 1)),
+    Case(jaxloss.Circle(remove_diagonal=False), _circle, smooth=False, leading_dims=False),
+)
+
+# Every class must have a case, so a new loss cannot skip the property suite.
+assert {type(c.loss) for c in CASES} == set(jaxloss._src.classes.LOSS_CLASSES)
