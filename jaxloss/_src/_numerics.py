@@ -19,16 +19,24 @@ def compute_dtype(dtype: Any) -> jnp.dtype:
     return jnp.dtype(jnp.float64) if jnp.dtype(dtype) == jnp.float64 else jnp.dtype(jnp.float32)
 
 
+def _as_array(name: str, x: ArrayLike) -> jax.Array:
+    try:
+        x = jnp.asarray(x)
+    except TypeError as err:
+        raise TypeError(f"`{name}` must be a numeric array. Received a value JAX cannot convert: {err}") from None
+    _checks.check_numeric(name, x)
+    return x
+
+
 def as_float(name: str, x: ArrayLike, dtype: Any = None) -> jax.Array:
     """Converts `x` to the compute dtype (of `dtype`, or of `x` itself)."""
-    x = jnp.asarray(x)
-    _checks.check_numeric(name, x)
+    x = _as_array(name, x)
     return x.astype(compute_dtype(x.dtype if dtype is None else dtype))
 
 
 def as_labels(name: str, x: ArrayLike) -> jax.Array:
     """Converts integer class ids to int32, without ever passing through a float dtype."""
-    x = jnp.asarray(x)
+    x = _as_array(name, x)
     _checks.check_integer_labels(name, x)
     return x.astype(jnp.int32)
 
