@@ -3,7 +3,9 @@
 The forward (alpha) recursion runs in log space as a `lax.scan` over time on
 the extended label sequence `blank, l1, blank, l2, ..., lN, blank` (S = 2L+1
 states). Emission log-probabilities are gathered with indexing, O(B*T*S),
-rather than optax's one-hot einsum, O(B*T*L*C).
+rather than optax's one-hot einsum, O(B*T*L*C). The gradient is the
+forward-backward one: a `custom_vjp` whose reverse `lax.scan` carries beta and
+emits the posterior state occupancy, so only the alphas are stored.
 """
 
 from __future__ import annotations
@@ -17,6 +19,78 @@ from jaxloss._src._numerics import as_float, as_labels
 
 # Stands in for log(0): finite, so logaddexp and its gradient never see -inf - -inf.
 _LOG_ZERO = -1e30
+
+
+def _lse3(a: jax.Array, b: jax.Array, c: jax.Array) -> jax.Array:
+    """log(e^a + e^b + e^c) in one pass (inputs are finite, so no inf - inf)."""
+    m = jnp.maximum(jnp.maximum(a, b), c)
+    return m + jnp.log(jnp.exp(a - m) + jnp.exp(b - m) + jnp.exp(c - m))
+
+
+def _shift(x: jax.Array, by: int) -> jax.Array:
+    """x[:, s - by] along the state axis (by > 0: from the left, by < 0: from the right), log(0) filled."""
+    fill = jnp.full((x.shape[0], abs(by)), _LOG_ZERO, x.dtype)
+    return jnp.concatenate([fill, x[:, :-by]] if by > 0 else [x[:, -by:], fill], axis=1)
+
+
+def _alphas(emissions, skip_penalty, active, keep_all):
+    """Forward recursion over [T, B, S] emissions; all alphas [T, B, S] or the last [B, S]."""
+
+    def step(log_alpha, inputs):
+        emit, is_active = inputs  # [B, S], [B]
+        merged = _lse3(log_alpha, _shift(log_alpha, 1), _shift(log_alpha, 2) + skip_penalty) + emit
+        # Frames past logit_length carry the state unchanged.
+        log_alpha = jnp.where(is_active[:, None], merged, log_alpha)
+        return log_alpha, (log_alpha if keep_all else None)
+
+    # Start one step before t=0 in a virtual state whose only successors are states 0 and 1.
+    init = jnp.full(emissions.shape[1:], _LOG_ZERO, emissions.dtype).at[:, 0].set(0.0)
+    last, every = jax.lax.scan(step, init, (emissions, active))
+    return every if keep_all else last
+
+
+def _final_logsumexp(log_alpha: jax.Array, final: jax.Array) -> jax.Array:
+    return jax.nn.logsumexp(jnp.where(final, log_alpha, _LOG_ZERO), axis=1)
+
+
+def _log_likelihood_autodiff(emissions, skip_penalty, active, final):
+    """log P(label | input) per sample; differentiable by plain autodiff (the reference)."""
+    return _final_logsumexp(_alphas(emissions, skip_penalty, active, keep_all=False), final)
+
+
+@jax.custom_vjp
+def _log_likelihood(emissions, skip_penalty, active, final):
+    """`_log_likelihood_autodiff` with the forward-backward (alpha-beta) gradient."""
+    return _log_likelihood_autodiff(emissions, skip_penalty, active, final)
+
+
+def _log_likelihood_fwd(emissions, skip_penalty, active, final):
+    alphas = _alphas(emissions, skip_penalty, active, keep_all=True)  # [T, B, S]
+    log_likelihood = _final_logsumexp(alphas[-1], final)
+    return log_likelihood, (emissions, skip_penalty, active, final, alphas, log_likelihood)
+
+
+def _log_likelihood_bwd(residuals, cotangent):
+    emissions, skip_penalty, active, final, alphas, log_likelihood = residuals
+    last_beta = jnp.where(final, 0.0, _LOG_ZERO).astype(emissions.dtype)
+    skip_into = _shift(skip_penalty, -2)  # may state s jump to s + 2?
+
+    def step(beta, inputs):
+        # beta: log-probability of finishing from each state after frame t (emission at t excluded).
+        alpha, emit, is_active = inputs  # frame t
+        # Posterior occupancy of (t, s); <= 1 in exact arithmetic, so the clamp only guards rounding.
+        occupancy = jnp.exp(jnp.minimum(alpha + beta - log_likelihood[:, None], 0.0))
+        grad = jnp.where(is_active[:, None], occupancy * cotangent[:, None], 0.0)
+        ahead = emit + beta
+        beta_before = _lse3(ahead, _shift(ahead, -1), _shift(ahead, -2) + skip_into)
+        # If frame t is past logit_length, frame t - 1 (if active) is the last one.
+        return jnp.where(is_active[:, None], beta_before, last_beta), grad
+
+    _, grad = jax.lax.scan(step, last_beta, (alphas, emissions, active), reverse=True)
+    return grad, jnp.zeros_like(skip_penalty), None, None
+
+
+_log_likelihood.defvjp(_log_likelihood_fwd, _log_likelihood_bwd)
 
 
 def _lengths(name: str, value: ArrayLike | None, default: jax.Array, batch: int) -> jax.Array:
@@ -98,25 +172,15 @@ def ctc(
     label_pos = jnp.arange(max_label)
     differs = jnp.concatenate([jnp.zeros((batch, 1), bool), labels[:, 1:] != labels[:, :-1]], axis=1)
     can_skip = jnp.zeros((batch, num_states), bool).at[:, 1::2].set(differs & (label_pos > 0))
-
-    def step(log_alpha, inputs):
-        emit, active = inputs  # [B, S], [B]
-        prev1 = jnp.pad(log_alpha[:, :-1], ((0, 0), (1, 0)), constant_values=_LOG_ZERO)
-        prev2 = jnp.pad(log_alpha[:, :-2], ((0, 0), (2, 0)), constant_values=_LOG_ZERO)
-        merged = jnp.logaddexp(log_alpha, prev1)
-        merged = jnp.logaddexp(merged, jnp.where(can_skip, prev2, _LOG_ZERO))
-        # Frames past logit_length carry the state unchanged.
-        return jnp.where(active[:, None], merged + emit, log_alpha), None
-
-    # Start one step before t=0 in a virtual state whose only successors are states 0 and 1.
-    init = jnp.full((batch, num_states), _LOG_ZERO, log_probs.dtype).at[:, 0].set(0.0)
+    skip_penalty = jnp.where(can_skip, 0.0, _LOG_ZERO).astype(log_probs.dtype)  # [B, S]
     active = jnp.arange(max_time)[:, None] < logit_length[None, :]  # [T, B]
-    log_alpha, _ = jax.lax.scan(step, init, (jnp.swapaxes(emissions, 0, 1), active))  # time-major [T, B, S]
-
-    last = 2 * label_length  # final blank state; the last label state is just before it
-    end_blank = jnp.take_along_axis(log_alpha, last[:, None], axis=1)[:, 0]
-    end_label = jnp.take_along_axis(log_alpha, jnp.maximum(last - 1, 0)[:, None], axis=1)[:, 0]
-    log_likelihood = jnp.where(label_length > 0, jnp.logaddexp(end_blank, end_label), end_blank)
+    # The path ends in the last blank (state 2L) or the last label (state 2L - 1).
+    state_pos = jnp.arange(num_states)[None, :]
+    final = (state_pos == 2 * label_length[:, None]) | ((state_pos == 2 * label_length[:, None] - 1) & (label_length[:, None] > 0))
+    if max_time:
+        log_likelihood = _log_likelihood(jnp.swapaxes(emissions, 0, 1), skip_penalty, active, final)  # time-major
+    else:  # No frames: only the empty label has probability 1.
+        log_likelihood = jnp.where(label_length == 0, 0.0, _LOG_ZERO).astype(log_probs.dtype)
 
     # Feasible iff there are enough frames: one per label plus one blank between repeats.
     in_label = label_pos[None, :] < label_length[:, None]

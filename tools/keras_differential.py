@@ -1,0 +1,176 @@
+"""Differential check of jaxloss against keras.losses (values and gradients).
+
+Draws random shapes, configs, reductions and sample weights for every loss
+class, computes the reduced loss and its gradient with respect to `y_pred`
+with Keras (JAX backend) and with jaxloss on the same inputs, and compares
+them. With `--write`, what Keras produced is stored so that
+`tests/test_keras_differential.py` replays it without Keras.
+
+    python tools/keras_differential.py --per-loss 200            # live check
+    python tools/keras_differential.py --per-loss 12 --write tests/data/keras_differential.json
+
+Inputs stay where Keras's math is sound (see README, "Differences from
+Keras"): logits within the focal clip, weights that Keras broadcasts the
+documented way, and CTC alignments that are feasible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+import jax  # noqa: E402
+
+import jaxloss  # noqa: E402
+
+REDUCTIONS = ["sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", None]
+RTOL, ATOL, GRAD_RTOL, GRAD_ATOL = 2e-5, 1e-6, 1e-4, 1e-6
+
+
+def _f32(x):
+    return np.asarray(x, np.float32)
+
+
+def draw(name: str, rng: np.random.Generator) -> dict:
+    """One random case for the loss class `name`: config, inputs, weights."""
+    batch = int(rng.integers(1, 5))
+    time = int(rng.integers(1, 4)) if rng.random() < 0.3 else None
+    lead = (batch,) if time is None else (batch, time)
+    d = int(rng.integers(2, 6))
+    cfg: dict = {}
+    if name in ("MeanSquaredError", "MeanAbsoluteError", "LogCosh", "Huber", "CosineSimilarity"):
+        y_true, y_pred = rng.normal(0, 2, lead + (d,)), rng.normal(0, 2, lead + (d,))
+        if name == "Huber":
+            cfg["delta"] = float(rng.choice([0.3, 1.0, 2.5]))
+    elif name == "MeanAbsolutePercentageError":
+        y_true, y_pred = rng.choice([-1, 1], lead + (d,)) * rng.uniform(0.2, 3, lead + (d,)), rng.normal(0, 2, lead + (d,))
+    elif name in ("MeanSquaredLogarithmicError", "Poisson"):
+        y_true, y_pred = rng.uniform(0.05, 4, lead + (d,)), rng.uniform(0.05, 4, lead + (d,))
+    elif name in ("Hinge", "SquaredHinge"):
+        y_true = rng.integers(0, 2, lead + (d,)) * (2 if rng.random() < 0.5 else 1) - (1 if rng.random() < 0.5 else 0)
+        y_true, y_pred = np.where(y_true == 0, 0, np.sign(y_true)), rng.normal(0, 1.5, lead + (d,))
+    elif name in ("CategoricalHinge", "KLDivergence", "CategoricalCrossentropy", "CategoricalFocalCrossentropy"):
+        y_true = np.eye(d)[rng.integers(0, d, lead)]
+        logits = name != "KLDivergence" and rng.random() < 0.5
+        y_pred = rng.normal(0, 2, lead + (d,)) if (logits or name == "CategoricalHinge") else rng.dirichlet(np.ones(d), lead)
+        if name in ("CategoricalCrossentropy", "CategoricalFocalCrossentropy"):
+            cfg["from_logits"] = bool(logits)
+            cfg["label_smoothing"] = float(rng.choice([0.0, 0.1, 0.3]))
+        if name == "CategoricalFocalCrossentropy":
+            cfg["gamma"] = float(rng.choice([0.0, 1.0, 2.0, 3.5]))
+            cfg["alpha"] = [float(a) for a in rng.uniform(0.1, 1, d)] if rng.random() < 0.4 else float(rng.uniform(0.1, 1))
+        if name == "KLDivergence":
+            y_true = rng.dirichlet(np.ones(d), lead)
+    elif name in ("BinaryCrossentropy", "BinaryFocalCrossentropy"):
+        logits = rng.random() < 0.5
+        y_true = rng.integers(0, 2, lead + (d,)).astype(float)
+        y_pred = rng.normal(0, 3, lead + (d,)) if logits else rng.uniform(0.01, 0.99, lead + (d,))
+        cfg.update(from_logits=bool(logits), label_smoothing=float(rng.choice([0.0, 0.2])))
+        if name == "BinaryFocalCrossentropy":
+            cfg.update(gamma=float(rng.choice([0.0, 1.0, 2.0, 3.0])), alpha=float(rng.uniform(0.1, 0.9)), apply_class_balancing=bool(rng.random() < 0.5))
+    elif name == "SparseCategoricalCrossentropy":
+        logits = rng.random() < 0.5
+        ignore = -1 if rng.random() < 0.4 else None
+        y_true = rng.integers(-1 if ignore is not None else 0, d, lead)
+        y_pred = rng.normal(0, 2, lead + (d,)) if logits else rng.dirichlet(np.ones(d), lead)
+        cfg.update(from_logits=bool(logits), ignore_class=ignore)
+    elif name == "CategoricalGeneralizedCrossEntropy":
+        lead = (batch,)
+        y_true, y_pred = rng.integers(0, d, lead), rng.dirichlet(np.ones(d), lead)
+        cfg["q"] = float(rng.choice([0.2, 0.5, 0.8]))
+    elif name in ("Dice", "Tversky"):
+        y_true, y_pred = rng.integers(0, 2, lead + (d,)).astype(float), rng.uniform(0, 1, lead + (d,))
+        cfg["axis"] = None if rng.random() < 0.4 else -1
+        if name == "Tversky":
+            cfg.update(alpha=float(rng.uniform(0, 1)), beta=float(rng.uniform(0, 1)))
+    elif name == "Circle":
+        lead = (int(rng.integers(3, 7)),)
+        y_true = rng.integers(0, 3, lead)
+        x = rng.normal(size=lead + (d,))
+        y_pred = x / np.linalg.norm(x, axis=-1, keepdims=True)
+        cfg.update(gamma=float(rng.choice([16.0, 80.0])), margin=float(rng.choice([0.25, 0.4])), remove_diagonal=bool(rng.random() < 0.7))
+    elif name == "CTC":
+        label_len = int(rng.integers(1, 4))
+        lead = (batch,)
+        y_true = rng.integers(1, d, lead + (label_len,))
+        y_true[:, -1] = np.where(rng.random(batch) < 0.3, 0, y_true[:, -1])  # right padding
+        y_pred = rng.normal(0, 1, lead + (2 * label_len + 2, d))
+    else:
+        raise KeyError(name)
+    reduction = REDUCTIONS[rng.integers(len(REDUCTIONS))]
+    per_sample_rank = 0 if cfg.get("axis", -1) is None else len(lead)
+    weight_kind = rng.integers(4) if per_sample_rank else rng.integers(2)
+    sample_weight = [None, float(rng.uniform(0.5, 2)), rng.uniform(0, 2, lead), rng.uniform(0, 2, lead[:1] + (1,))][weight_kind]
+    if weight_kind == 3 and len(lead) == 2:
+        sample_weight = rng.uniform(0, 2, lead)  # Keras only broadcasts (B, 1) on rank-1 values.
+    if name == "Dice" and cfg["axis"] is None and weight_kind:
+        sample_weight = float(rng.uniform(0.5, 2))
+    cfg["reduction"] = reduction
+    return {"loss": name, "config": cfg, "y_true": np.asarray(y_true).tolist(), "y_pred": _f32(y_pred).tolist(),
+            "sample_weight": None if sample_weight is None else np.asarray(sample_weight, np.float32).tolist()}
+
+
+def _inputs(case: dict):
+    y_true = np.asarray(case["y_true"])
+    y_true = y_true.astype(np.int32) if y_true.dtype.kind in "iu" else y_true.astype(np.float32)
+    sw = case["sample_weight"]
+    return y_true, _f32(case["y_pred"]), (None if sw is None else _f32(sw))
+
+
+def value_and_grad(loss_obj, case: dict):
+    y_true, y_pred, sw = _inputs(case)
+    # One jitted call per case: eager mode would compile every primitive for every new shape.
+    value, grad = jax.jit(lambda p: (loss_obj(y_true, p, sw), jax.grad(lambda q: jax.numpy.sum(loss_obj(y_true, q, sw)))(p)))(y_pred)
+    return np.asarray(value, np.float64), np.asarray(grad, np.float64)
+
+
+def compare(case: dict, expected_value, expected_grad) -> str | None:
+    value, grad = value_and_grad(getattr(jaxloss, case["loss"])(**case["config"]), case)
+    if value.shape != np.shape(expected_value):
+        return f"shape {value.shape} vs {np.shape(expected_value)}"
+    if not np.allclose(value, expected_value, rtol=RTOL, atol=ATOL):
+        return f"value {value} vs {expected_value}"
+    if not np.allclose(grad, expected_grad, rtol=GRAD_RTOL, atol=GRAD_ATOL):
+        return f"grad max diff {np.max(np.abs(grad - expected_grad))}"
+    return None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--per-loss", type=int, default=50)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--write", help="store the Keras results here as JSON")
+    args = parser.parse_args()
+    import keras
+
+    rng = np.random.default_rng(args.seed)
+    names = [cls.__name__ for cls in jaxloss._src.classes.LOSS_CLASSES]
+    stored, failures, counts = [], 0, {}
+    for name in names:
+        for _ in range(args.per_loss):
+            case = draw(name, rng)
+            kvalue, kgrad = value_and_grad(getattr(keras.losses, name)(**case["config"]), case)
+            problem = compare(case, kvalue, kgrad)
+            counts[name] = counts.get(name, 0) + 1
+            if problem:
+                failures += 1
+                print(f"MISMATCH {name} {case['config']}: {problem}")
+            stored.append({**case, "keras_value": kvalue.tolist(), "keras_grad": kgrad.tolist()})
+    total = sum(counts.values())
+    print(f"keras {keras.__version__} vs jaxloss: {total - failures} of {total} random cases agree in value "
+          f"(rtol {RTOL}) and gradient (rtol {GRAD_RTOL}) across {len(counts)} losses")
+    if args.write:
+        with open(args.write, "w") as f:
+            json.dump({"keras_version": keras.__version__, "cases": stored}, f, separators=(",", ":"))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
