@@ -9,6 +9,7 @@ from jaxloss._src.categorical import categorical_crossentropy as categorical_cro
 from jaxloss._src.categorical import categorical_focal_crossentropy as categorical_focal_crossentropy
 from jaxloss._src.categorical import categorical_generalized_cross_entropy as categorical_generalized_cross_entropy
 from jaxloss._src.categorical import sparse_categorical_crossentropy as sparse_categorical_crossentropy
+from jaxloss._src.checked import checked as checked
 from jaxloss._src.classes import CTC as CTC
 from jaxloss._src.classes import BinaryCrossentropy as BinaryCrossentropy
 from jaxloss._src.classes import BinaryFocalCrossentropy as BinaryFocalCrossentropy
@@ -91,6 +92,7 @@ __all__ = [
     "categorical_focal_crossentropy",
     "categorical_generalized_cross_entropy",
     "categorical_hinge",
+    "checked",
     "circle",
     "cosine_similarity",
     "ctc",

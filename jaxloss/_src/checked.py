@@ -1,0 +1,156 @@
+"""`checked(loss)`: run-time checks of value errors, under `jit`, via checkify.
+
+Shapes, dtypes and configs are checked at trace time everywhere. What depends
+on the *values* (a label out of range, a probability of 1.3, a negative count)
+cannot raise inside `jit`; `checked` adds `checkify.check`s for those and
+returns a function giving `(error, loss)`. Call `error.throw()` (or
+`error.get()`) outside the jitted region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax.experimental import checkify
+
+from jaxloss._src import categorical, ctc, metric_learning, probabilistic
+from jaxloss._src.classes import Loss
+
+
+def _finite(name: str, x: Any) -> None:
+    x = jnp.asarray(x)
+    if jnp.issubdtype(x.dtype, jnp.inexact):
+        checkify.check(jnp.all(jnp.isfinite(x)), f"`{name}` has a non-finite value (inf or NaN).")
+
+
+def _within(name: str, x: Any, low: float, high: float | None, what: str) -> None:
+    x = jnp.asarray(x)
+    bad = x < low if high is None else (x < low) | (x > high)
+    first = jnp.argmax(bad.ravel()) if x.size else 0
+    bound = f">= {low}" if high is None else f"in [{low}, {high}]"
+    checkify.check(~jnp.any(bad), f"`{name}` must be {bound} ({what}); found {{value}}.", value=x.ravel()[first] if x.size else 0)
+
+
+def _labels(name: str, labels: Any, num_classes: int, ignore: int | None = None) -> None:
+    labels = jnp.asarray(labels)
+    bad = (labels < 0) | (labels >= num_classes)
+    if ignore is not None:
+        bad = bad & (labels != ignore)
+    first = jnp.argmax(bad.ravel()) if labels.size else 0
+    allowed = f"[0, {num_classes})" + ("" if ignore is None else f" or ignore_class={ignore}")
+    checkify.check(~jnp.any(bad), f"`{name}` has a class id outside {allowed}: {{value}}.", value=labels.ravel()[first] if labels.size else 0)
+
+
+def _probabilities(cfg: dict, y_pred: Any) -> None:
+    if not cfg.get("from_logits", False):
+        _within("y_pred", y_pred, 0.0, 1.0, "probabilities, since from_logits=False")
+
+
+def _sparse(cfg: dict, y_true: Any, y_pred: Any, **_: Any) -> None:
+    _labels("y_true", y_true, jnp.shape(y_pred)[-1], cfg.get("ignore_class"))
+    _probabilities(cfg, y_pred)
+
+
+def _binary(cfg: dict, y_true: Any, y_pred: Any, **_: Any) -> None:
+    _within("y_true", y_true, 0.0, 1.0, "binary labels")
+    _probabilities(cfg, y_pred)
+
+
+def _categorical(cfg: dict, y_true: Any, y_pred: Any, **_: Any) -> None:
+    _within("y_true", y_true, 0.0, 1.0, "one-hot or soft labels")
+    _probabilities(cfg, y_pred)
+
+
+def _kl(cfg: dict, y_true: Any, y_pred: Any, **_: Any) -> None:
+    _within("y_true", y_true, 0.0, 1.0, "a probability distribution")
+    _within("y_pred", y_pred, 0.0, 1.0, "a probability distribution")
+
+
+def _poisson(cfg: dict, y_true: Any, y_pred: Any, **_: Any) -> None:
+    _within("y_true", y_true, 0.0, None, "Poisson counts")
+    _within("y_pred", y_pred, 0.0, None, "Poisson rates")
+
+
+def _ctc(cfg: dict, y_true: Any, y_pred: Any, label_length: Any = None, logit_length: Any = None, **_: Any) -> None:
+    _, max_time, num_classes = jnp.shape(y_pred)
+    _labels("y_true", y_true, num_classes)
+    if label_length is not None:
+        _within("label_length", label_length, 0, jnp.shape(y_true)[1], "at most the padded label length")
+    if logit_length is not None:
+        _within("logit_length", logit_length, 0, max_time, "at most the padded number of frames")
+
+
+def _circle(cfg: dict, y_true: Any, y_pred: Any, **_: Any) -> None:
+    norms = jnp.linalg.norm(jnp.asarray(y_pred, jnp.float32), axis=-1)
+    _within("y_pred row norms", norms, 1.0 - 1e-3, 1.0 + 1e-3, "Circle expects L2-normalized embeddings")
+
+
+# Value checks per per-sample function (the finiteness of every input applies to all).
+_VALUE_CHECKS: dict[Callable[..., Any], Callable[..., None]] = {
+    categorical.sparse_categorical_crossentropy: _sparse,
+    categorical.categorical_generalized_cross_entropy: lambda cfg, t, p, **_: (_labels("y_true", t, jnp.shape(p)[-1]), _within("y_pred", p, 0.0, 1.0, "probabilities")),
+    categorical.categorical_crossentropy: _categorical,
+    categorical.categorical_focal_crossentropy: _categorical,
+    probabilistic.binary_crossentropy: _binary,
+    probabilistic.binary_focal_crossentropy: _binary,
+    probabilistic.kl_divergence: _kl,
+    probabilistic.poisson: _poisson,
+    ctc.ctc: _ctc,
+    metric_learning.circle: _circle,
+}
+
+
+def checked(loss: Loss | Callable[..., jax.Array], **config: Any) -> Callable[..., tuple[checkify.Error, jax.Array]]:
+    """Wraps a loss with run-time value checks that work under `jit`.
+
+    Checks, where they apply: labels outside `[0, num_classes)` that are not
+    `ignore_class`; probabilities outside [0, 1] when `from_logits=False`;
+    negative Poisson counts or rates; a non-finite input or sample weight;
+    CTC lengths beyond the padded sizes; Circle embeddings that are not
+    L2-normalized. Neither Keras nor optax can report these under `jit`.
+
+    Args:
+        loss: a loss class instance, or a built-in per-sample function.
+        **config: the per-sample function's configuration (static), e.g.
+            `from_logits=True`. Not allowed with a loss instance, which holds its own.
+
+    Returns:
+        A function with the loss's call signature (array inputs only) that
+        returns `(error, value)`. `error.throw()` raises `JaxRuntimeError`
+        naming the first failed check; `error.get()` returns its message or None.
+
+    Example:
+        >>> import jax
+        >>> import jaxloss
+        >>> safe = jax.jit(jaxloss.checked(jaxloss.SparseCategoricalCrossentropy()))
+        >>> error, value = safe(jax.numpy.array([0, 3]), jax.numpy.array([[0.9, 0.1], [0.5, 0.5]]))
+        >>> print(error.get())
+        `y_true` has a class id outside [0, 2): 3. (`check` failed)
+    """
+    if isinstance(loss, Loss):
+        if config:
+            raise TypeError(f"Configure the loss instance instead of passing {sorted(config)} to `checked`.")
+        fn, call, cfg = type(loss).fn, loss, loss.fn_config()
+    elif callable(loss):
+        fn, cfg = loss, config
+
+        def call(y_true: Any, y_pred: Any, **inputs: Any) -> jax.Array:
+            return loss(y_true, y_pred, **inputs, **config)
+
+    else:
+        raise TypeError(f"`loss` must be a jaxloss.Loss instance or a per-sample function. Received: {loss!r}")
+    value_check = _VALUE_CHECKS.get(fn)
+
+    def run(y_true: Any, y_pred: Any, *args: Any, **inputs: Any) -> jax.Array:
+        arrays = {"y_true": y_true, "y_pred": y_pred, **dict(zip(("sample_weight",), args)), **inputs}
+        for name, value in arrays.items():
+            if value is not None:
+                _finite(name, value)
+        if value_check is not None:
+            value_check(cfg, y_true, y_pred, **inputs)
+        return call(y_true, y_pred, *args, **inputs)
+
+    return checkify.checkify(run, errors=checkify.user_checks)
