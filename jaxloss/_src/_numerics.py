@@ -94,3 +94,12 @@ def normalize(x: jax.Array, axis: Any) -> jax.Array:
     square_sum = jnp.sum(jnp.square(xs), axis=axis, keepdims=True)
     # min(rsqrt(s), 1/eps) == rsqrt(max(s, eps^2)); the max keeps rsqrt off 0.
     return xs * jax.lax.rsqrt(jnp.maximum(square_sum, (EPSILON / scale) ** 2))
+
+
+def log_softmax(logits: jax.Array, axis: int) -> jax.Array:
+    """`jax.nn.log_softmax` that also takes +inf logits: they share the mass, the rest get -inf."""
+    is_posinf = logits == jnp.inf
+    has_posinf = jnp.any(is_posinf, axis=axis, keepdims=True)
+    # In a row with a +inf, replace the logits by 0 (the +infs) and -inf (the rest): no inf - inf.
+    logits = jnp.where(has_posinf, jnp.where(is_posinf, 0.0, -jnp.inf), logits)
+    return jax.nn.log_softmax(logits, axis=axis)

@@ -9,7 +9,7 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from jaxloss._src import _checks
-from jaxloss._src._numerics import as_float, as_labels, clip_probs, pair, safe_divide, safe_power, times
+from jaxloss._src._numerics import as_float, as_labels, clip_probs, log_softmax, pair, safe_divide, safe_power, times
 from jaxloss._src.reduce import LossWithMask, returns_mask
 
 
@@ -70,10 +70,10 @@ def categorical_crossentropy(
     axis = _check_class_axis(axis, y_pred)
     y_true = _smooth_categorical(y_true, label_smoothing)
     if from_logits:
-        log_probs = jax.nn.log_softmax(y_pred, axis=axis)
+        log_probs = log_softmax(y_pred, axis=axis)
     else:
         log_probs = jnp.log(_normalized_probs(y_pred, axis))
-    return -jnp.sum(times(y_true, log_probs), axis=axis)
+    return jnp.sum(times(y_true, 0.0 - log_probs), axis=axis)  # 0 - x: no -0.0 for a certain prediction
 
 
 def _class_weights(alpha: float | Sequence[float], y_pred: jax.Array, axis: int) -> jax.Array | float:
@@ -137,13 +137,13 @@ def categorical_focal_crossentropy(
     weights = _class_weights(alpha, y_pred, axis)
     y_true = _smooth_categorical(y_true, label_smoothing)
     if from_logits:
-        log_probs = jax.nn.log_softmax(y_pred, axis=axis)
+        log_probs = log_softmax(y_pred, axis=axis)
         one_minus_p = -jnp.expm1(log_probs)  # 1 - softmax without cancellation.
     else:
         probs = _normalized_probs(y_pred, axis)
         log_probs = jnp.log(probs)
         one_minus_p = 1.0 - probs
-    focal = weights * safe_power(one_minus_p, gamma) * -times(y_true, log_probs)
+    focal = weights * safe_power(one_minus_p, gamma) * times(y_true, 0.0 - log_probs)
     return jnp.sum(focal, axis=axis)
 
 
@@ -222,12 +222,12 @@ def sparse_categorical_crossentropy(
     if valid is not None:
         labels = jnp.where(valid, labels, 0)
     if from_logits:
-        log_probs = jax.nn.log_softmax(y_pred, axis=-1)
+        log_probs = log_softmax(y_pred, axis=-1)
     else:
         log_probs = jnp.log(_normalized_probs(y_pred, -1))
     picked, in_range = _pick(log_probs, labels)
     keep = in_range if valid is None else in_range & valid
-    return LossWithMask(jnp.where(keep, -picked, 0.0), valid)
+    return LossWithMask(jnp.where(keep, 0.0 - picked, 0.0), valid)
 
 
 def categorical_generalized_cross_entropy(y_true: ArrayLike, y_pred: ArrayLike, *, q: float) -> jax.Array:
