@@ -22,3 +22,15 @@ def test_covers_every_loss_class():
 def test_matches_keras_value_and_gradient(case):
     problem = compare(case, case["keras_value"], case["keras_grad"])
     assert problem is None, f"{case['loss']} {case['config']}: {problem}"
+
+
+FLOAT64 = json.loads((pathlib.Path(__file__).parent / "data" / "keras_float64.json").read_text())
+
+
+@pytest.mark.parametrize("case", FLOAT64["cases"], ids=[f"f64-{i}-{c['loss']}" for i, c in enumerate(FLOAT64["cases"])])
+def test_float64_matches_keras_with_floatx_float64(case):
+    import jax
+
+    with jax.enable_x64(True):
+        problem = compare(case, case["keras_value"], case["keras_grad"])
+    assert problem is None, f"{case['loss']} {case['config']}: {problem}"
