@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import chex
 import jax
@@ -19,14 +20,21 @@ EDGE = settings(max_examples=6, deadline=None, derandomize=True)
 SMOOTH = {c.id for c in CASES if c.smooth}
 
 
-def _finite_value_and_grads(loss, y_true, y_pred, *, second_order=False, **extra):
-    """Value, gradient (and Hessian / reverse-over-reverse for CTC) are all finite."""
+@functools.partial(jax.jit, static_argnames=("second_order",))
+def _derivatives(loss, y_true, y_pred, extra, second_order):
+    # Jitted (the loss is a static pytree): repeated shapes across examples compile once.
     f = lambda p: jnp.sum(loss(y_true, p, **extra))  # noqa: E731
     value, grad = jax.value_and_grad(f)(y_pred)
-    chex.assert_tree_all_finite((value, grad))
-    if second_order:
+    hess = None
+    if second_order:  # custom_vjp (CTC) supports reverse-over-reverse, not forward mode
         hess = (jax.jacrev(jax.jacrev(f)) if isinstance(loss, jaxloss.CTC) else jax.hessian(f))(y_pred)
-        chex.assert_tree_all_finite(hess)
+    return value, grad, hess
+
+
+def _finite_value_and_grads(loss, y_true, y_pred, *, second_order=False, **extra):
+    """Value, gradient (and Hessian / reverse-over-reverse for CTC) are all finite."""
+    value, grad, hess = _derivatives(loss, jnp.asarray(y_true), jnp.asarray(y_pred), extra, second_order)
+    chex.assert_tree_all_finite((value, grad) if hess is None else (value, grad, hess))
     return value, grad
 
 
