@@ -42,49 +42,50 @@ def make_inputs(batch, time_steps, classes, max_label, seed=0):
 
 
 def implementations(labels, lengths, time_steps):
+    """name -> (loss(logits, *aux), aux). Labels and lengths are jit arguments, as in a training step."""
     batch, max_label = labels.shape
     label_paddings = (jnp.arange(max_label)[None, :] >= lengths[:, None]).astype(jnp.float32)
     logit_paddings = jnp.zeros((batch, time_steps), jnp.float32)
     impls = {
-        "jaxloss": lambda x: jnp.sum(jaxloss.ctc(labels, x, label_length=lengths)),
-        "optax": lambda x: jnp.sum(optax.ctc_loss(x, logit_paddings, labels, label_paddings)),
+        "jaxloss": (lambda x, y, n: jnp.sum(jaxloss.ctc(y, x, label_length=n)), (labels, lengths)),
+        "optax": (lambda x, y, lp, p: jnp.sum(optax.ctc_loss(x, lp, y, p)), (labels, logit_paddings, label_paddings)),
     }
     try:
         import keras
 
-        impls["keras"] = lambda x: jnp.sum(keras.losses.ctc(labels, x))
+        impls["keras"] = (lambda x, y: jnp.sum(keras.losses.ctc(y, x)), (labels,))
     except ImportError:
         pass
     return impls
 
 
-def median_seconds(fn, arg, runs):
-    jax.block_until_ready(fn(arg))  # warm-up
+def median_seconds(fn, args, runs):
+    jax.block_until_ready(fn(*args))  # warm-up
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        jax.block_until_ready(fn(arg))
+        jax.block_until_ready(fn(*args))
         times.append(time.perf_counter() - start)
     return statistics.median(times)
 
 
-def compile_seconds(f, logits, repeats=3):
+def compile_seconds(f, args, repeats=5):
     """Median time to trace, lower and compile a fresh jit of `f` (fresh, so no cache is hit)."""
     times, compiled = [], None
     for _ in range(repeats):
         start = time.perf_counter()
-        compiled = jax.jit(lambda x: f(x)).lower(logits).compile()
+        compiled = jax.jit(lambda *a: f(*a)).lower(*args).compile()
         times.append(time.perf_counter() - start)
     return statistics.median(times), compiled
 
 
-def measure(fn, logits, runs):
+def measure(fn, args, runs):
     row = {}
-    for mode, f in (("fwd", fn), ("vg", jax.value_and_grad(fn))):
-        row[f"{mode}_compile_s"], compiled = compile_seconds(f, logits)
+    for mode, f in (("fwd", fn), ("vg", jax.value_and_grad(fn))):  # the gradient is w.r.t. the logits
+        row[f"{mode}_compile_s"], compiled = compile_seconds(f, args)
         row[f"{mode}_temp_mb"] = compiled.memory_analysis().temp_size_in_bytes / 2**20
-        row[f"{mode}_s"] = median_seconds(compiled, logits, runs)
-        row[f"{mode}_value"] = float(np.asarray(compiled(logits)[0] if mode == "vg" else compiled(logits)))
+        row[f"{mode}_s"] = median_seconds(compiled, args, runs)
+        row[f"{mode}_value"] = float(np.asarray(compiled(*args)[0] if mode == "vg" else compiled(*args)))
     return row
 
 
@@ -99,12 +100,12 @@ def main() -> int:
              "|---|---|---|---|---|---|---|"]
     # Warm up every implementation once, so no one pays the process's first-compile costs.
     tiny_logits, tiny_labels, tiny_lengths = make_inputs(2, 8, 5, 3)
-    for fn in implementations(tiny_labels, tiny_lengths, 8).values():
-        jax.block_until_ready(jax.jit(jax.value_and_grad(fn))(tiny_logits))
+    for fn, aux in implementations(tiny_labels, tiny_lengths, 8).values():
+        jax.block_until_ready(jax.jit(jax.value_and_grad(fn))(tiny_logits, *aux))
     for name in args.shapes.split(","):
         batch, time_steps, classes, max_label = SHAPES[name]
         logits, labels, lengths = make_inputs(batch, time_steps, classes, max_label)
-        rows = {impl: measure(fn, logits, args.runs) for impl, fn in implementations(labels, lengths, time_steps).items()}
+        rows = {impl: measure(fn, (logits, *aux), args.runs) for impl, (fn, aux) in implementations(labels, lengths, time_steps).items()}
         base = rows["jaxloss"]
         for impl, row in rows.items():
             assert abs(row["fwd_value"] - base["fwd_value"]) <= 1e-3 * abs(base["fwd_value"]), (impl, row["fwd_value"], base["fwd_value"])
