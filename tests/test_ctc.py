@@ -81,6 +81,20 @@ def test_infeasible_gives_inf_or_zero_with_zero_gradient():
         assert np.all(np.isfinite(grad)) and np.all(np.asarray(grad[0]) == 0)
 
 
+@pytest.mark.parametrize("how", ["weight", "mask"])
+def test_excluded_infeasible_sample_is_finite_in_every_reduction(how):
+    logits = jnp.asarray(np.random.default_rng(4).normal(size=(2, 3, 4)), jnp.float32)
+    labels = jnp.array([[1, 1, 2], [1, 2, 0]])  # sample 0 is infeasible (needs 4 frames)
+    exclude = {"sample_weight": jnp.array([0.0, 1.0])} if how == "weight" else {"mask": jnp.array([False, True])}
+    for reduction in ("sum_over_batch_size", "sum", "mean_with_sample_weight", None):
+        loss = jaxloss.CTC(reduction=reduction)
+        value, grad = jax.value_and_grad(lambda x: jnp.sum(loss(labels, x, **exclude)))(logits)
+        expected = jaxloss.ctc(labels[1:], logits[1:])[0]
+        assert np.isfinite(float(value)) and np.all(np.isfinite(grad)) and np.all(np.asarray(grad[0]) == 0)
+        if reduction in ("sum", None):
+            np.testing.assert_allclose(value, expected, rtol=1e-6)
+
+
 def test_never_negative():
     logits = jnp.zeros((3, 5, 4)).at[:, :, 1].set(60.0)  # near-certain alignment of [1]
     value = jaxloss.ctc(jnp.array([[1], [1], [1]]), logits)

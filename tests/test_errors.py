@@ -69,3 +69,10 @@ def test_invalid_inputs_raise_at_trace_time(call, error, match):
 def test_shape_errors_raise_under_jit_at_trace_time():
     with pytest.raises(ValueError, match="same shape"):
         jax.jit(jaxloss.mean_squared_error)(np.ones((2, 3)), np.ones((2, 4)))
+
+
+def test_class_axis_needs_rank_at_least_one():
+    with pytest.raises(ValueError, match=r"`y_pred` must have rank >= 1 \(it needs a class axis\). Received: y_pred.shape=\(\)"):
+        jaxloss.categorical_crossentropy(np.float32(1.0), np.float32(1.0))
+    with pytest.raises(ValueError, match=r"`y_pred` must have rank >= 1"):
+        jaxloss.sparse_categorical_crossentropy(np.int32(0), np.float32(1.0))

@@ -157,6 +157,12 @@ def check_rank(name: str, x: jnp.ndarray, expected: int | Sequence[int], what: s
         raise ValueError(f"`{name}` must have rank {want}{hint}. Received: {name}.shape={tuple(x.shape)}")
 
 
+def check_min_rank(name: str, x: jnp.ndarray, minimum: int, what: str = "") -> None:
+    if x.ndim < minimum:
+        hint = f" {what}" if what else ""
+        raise ValueError(f"`{name}` must have rank >= {minimum}{hint}. Received: {name}.shape={tuple(x.shape)}")
+
+
 def check_same_shape(y_true: jnp.ndarray, y_pred: jnp.ndarray) -> None:
     if y_true.shape != y_pred.shape:
         raise ValueError(

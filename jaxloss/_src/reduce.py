@@ -20,7 +20,7 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from jaxloss._src import _checks
-from jaxloss._src._numerics import compute_dtype, safe_divide, squeeze_or_expand_to_same_rank
+from jaxloss._src._numerics import compute_dtype, safe_divide, squeeze_or_expand_to_same_rank, times
 
 Reduction = str | None
 
@@ -103,7 +103,7 @@ def reduce_weighted(
     _checks.check_reduction(reduction)
     dtype = values.dtype
     weight = None if sample_weight is None else jnp.asarray(sample_weight, dtype)
-    mean_divisor_scale = None
+    mask_count = None
     if mask is not None:
         mask = jnp.asarray(mask)
         if mask.dtype != jnp.bool_:
@@ -115,10 +115,11 @@ def reduce_weighted(
             float_mask, weight = squeeze_or_expand_to_same_rank(float_mask, weight)
             weight = weight * float_mask
         # Keras weights valid entries by total/valid; as a divisor that is valid * size/total.
-        mean_divisor_scale = (jnp.sum(float_mask), mask.size)
+        mask_count = (jnp.sum(float_mask), mask.size)
     if weight is not None:
         values, weight = _align_weight("sample_weight" if sample_weight is not None else "mask", weight, values)
-        values = values * weight
+        # A zero weight excludes its value: an inf there (e.g. infeasible CTC) gives 0, not NaN.
+        values = times(weight, values)
 
     if reduction in (None, "none") or values.shape == ():
         return values
@@ -128,8 +129,8 @@ def reduce_weighted(
 
     if reduction == "mean_with_sample_weight" and weight is not None:
         divisor = jnp.sum(weight)  # Keras divides by the weights as passed, not broadcast.
-    elif mean_divisor_scale is not None:
-        valid, mask_size = mean_divisor_scale
+    elif mask_count is not None:
+        valid, mask_size = mask_count
         divisor = valid * (values.size / max(mask_size, 1))
     else:
         divisor = jnp.asarray(values.size, dtype)
@@ -217,12 +218,8 @@ def reduce(
 
 def _to_compute(x: ArrayLike, dtype: jnp.dtype) -> Any:
     """Casts float inputs to the compute dtype of `dtype`; integer labels are left alone."""
-    if isinstance(x, (list, tuple)) or hasattr(x, "dtype"):
-        arr = jnp.asarray(x)
-        if jnp.issubdtype(arr.dtype, jnp.floating):
-            return arr.astype(compute_dtype(dtype))
-        return arr
-    return x
+    arr = jnp.asarray(x)
+    return arr.astype(compute_dtype(dtype)) if jnp.issubdtype(arr.dtype, jnp.floating) else arr
 
 
 __all__ = ["LossWithMask", "reduce", "reduce_weighted", "returns_mask"]
