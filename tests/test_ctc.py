@@ -150,6 +150,12 @@ def test_custom_vjp_matches_autodiff_through_the_scan():
     np.testing.assert_allclose(ctc_lib._log_likelihood(emissions, skip, active, final), ctc_lib._log_likelihood_autodiff(emissions, skip, active, final))
 
 
+def test_no_label_columns_is_the_all_blank_path():
+    logits = jnp.asarray(np.random.default_rng(5).normal(size=(2, 4, 3)), jnp.float32)
+    expected = -jnp.sum(jax.nn.log_softmax(logits)[:, :, 0], axis=1)
+    np.testing.assert_allclose(jaxloss.ctc(np.zeros((2, 0), np.int32), logits), expected, rtol=1e-6)
+
+
 def test_zero_frames():
     logits = np.zeros((2, 0, 3), np.float32)
     np.testing.assert_allclose(jaxloss.ctc(np.array([[0, 0], [1, 0]]), logits), [0.0, np.inf])

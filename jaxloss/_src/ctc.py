@@ -17,7 +17,7 @@ from jax.typing import ArrayLike
 from jaxloss._src import _checks
 from jaxloss._src._numerics import as_float, as_labels
 
-# Stands in for log(0): finite, so logaddexp and its gradient never see -inf - -inf.
+# Stands in for log(0): finite, so the scans never compute -inf - -inf (NaN) in value or gradient.
 _LOG_ZERO = -1e30
 
 
@@ -190,7 +190,7 @@ def ctc(
     emissions = jnp.take_along_axis(log_probs, states[:, None, :], axis=2)  # [B, T, S] gather, no one-hot
     # A label state may skip the blank before it unless it repeats the previous label.
     label_pos = jnp.arange(max_label)
-    differs = jnp.concatenate([jnp.zeros((batch, 1), bool), labels[:, 1:] != labels[:, :-1]], axis=1)
+    differs = jnp.concatenate([jnp.zeros((batch, min(1, max_label)), bool), labels[:, 1:] != labels[:, :-1]], axis=1)
     can_skip = _interleave(jnp.zeros((batch, max_label + 1), bool), differs & (label_pos > 0))
     skip_penalty = jnp.where(can_skip, 0.0, _LOG_ZERO).astype(log_probs.dtype)  # [B, S]
     active = jnp.arange(max_time)[:, None] < logit_length[None, :]  # [T, B]
