@@ -127,11 +127,11 @@ def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, *, axis: Any = -1) -
     Example:
         >>> import jaxloss
         >>> print(jaxloss.cosine_similarity([[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [1.0, 1.0]]))
-        [-0. -1.]
+        [ 0. -1.]
     """
     _checks.check_config(axis=axis)
     y_true, y_pred = pair(y_true, y_pred)
-    return -jnp.sum(normalize(y_true, axis) * normalize(y_pred, axis), axis=axis)
+    return 0.0 - jnp.sum(normalize(y_true, axis) * normalize(y_pred, axis), axis=axis)  # 0 - x: no -0.0
 
 
 def huber(y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0) -> jax.Array:
