@@ -54,6 +54,11 @@ def _sparse(cfg: dict, y_true: Any, y_pred: Any, **_: Any) -> None:
     _probabilities(cfg, y_pred)
 
 
+def _generalized(cfg: dict, y_true: Any, y_pred: Any, **_: Any) -> None:
+    _labels("y_true", y_true, jnp.shape(y_pred)[-1])
+    _within("y_pred", y_pred, 0.0, 1.0, "probabilities")
+
+
 def _binary(cfg: dict, y_true: Any, y_pred: Any, **_: Any) -> None:
     _within("y_true", y_true, 0.0, 1.0, "binary labels")
     _probabilities(cfg, y_pred)
@@ -91,7 +96,7 @@ def _circle(cfg: dict, y_true: Any, y_pred: Any, **_: Any) -> None:
 # Value checks per per-sample function (the finiteness of every input applies to all).
 _VALUE_CHECKS: dict[Callable[..., Any], Callable[..., None]] = {
     categorical.sparse_categorical_crossentropy: _sparse,
-    categorical.categorical_generalized_cross_entropy: lambda cfg, t, p, **_: (_labels("y_true", t, jnp.shape(p)[-1]), _within("y_pred", p, 0.0, 1.0, "probabilities")),
+    categorical.categorical_generalized_cross_entropy: _generalized,
     categorical.categorical_crossentropy: _categorical,
     categorical.categorical_focal_crossentropy: _categorical,
     probabilistic.binary_crossentropy: _binary,
