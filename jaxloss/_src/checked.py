@@ -26,12 +26,17 @@ def _finite(name: str, x: Any) -> None:
         checkify.check(jnp.all(jnp.isfinite(x)), f"`{name}` has a non-finite value (inf or NaN).")
 
 
+def _check_all(bad: jax.Array, values: jax.Array, message: str) -> None:
+    """Fails with `message` (which has a `{value}` slot) naming the first offending entry."""
+    first = jnp.argmax(bad.ravel()) if values.size else 0
+    checkify.check(~jnp.any(bad), message, value=values.ravel()[first] if values.size else 0)
+
+
 def _within(name: str, x: Any, low: float, high: float | None, what: str) -> None:
     x = jnp.asarray(x)
     bad = x < low if high is None else (x < low) | (x > high)
-    first = jnp.argmax(bad.ravel()) if x.size else 0
     bound = f">= {low}" if high is None else f"in [{low}, {high}]"
-    checkify.check(~jnp.any(bad), f"`{name}` must be {bound} ({what}); found {{value}}.", value=x.ravel()[first] if x.size else 0)
+    _check_all(bad, x, f"`{name}` must be {bound} ({what}); found {{value}}.")
 
 
 def _labels(name: str, labels: Any, num_classes: int, ignore: int | None = None) -> None:
@@ -39,9 +44,8 @@ def _labels(name: str, labels: Any, num_classes: int, ignore: int | None = None)
     bad = (labels < 0) | (labels >= num_classes)
     if ignore is not None:
         bad = bad & (labels != ignore)
-    first = jnp.argmax(bad.ravel()) if labels.size else 0
     allowed = f"[0, {num_classes})" + ("" if ignore is None else f" or ignore_class={ignore}")
-    checkify.check(~jnp.any(bad), f"`{name}` has a class id outside {allowed}: {{value}}.", value=labels.ravel()[first] if labels.size else 0)
+    _check_all(bad, labels, f"`{name}` has a class id outside {allowed}: {{value}}.")
 
 
 def _probabilities(cfg: dict, y_pred: Any) -> None:
