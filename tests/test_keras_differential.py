@@ -1,36 +1,52 @@
-"""Replays random cases that Keras 3 really computed (tools/keras_differential.py)."""
+"""Replays cases that Keras 3 really computed (tools/keras_differential.py).
+
+Each case stores Keras's value and its gradients w.r.t. `y_pred`, a float
+`y_true` and an array `sample_weight`. Keras is taken with its fixes made
+after 3.15.1 (Tversky #23333, CCE smoothing on a custom axis #23437).
+"""
 
 from __future__ import annotations
 
 import json
 import pathlib
 
+import jax
 import pytest
 
+import jaxloss
 from tools.keras_differential import compare
 
-DATA = json.loads((pathlib.Path(__file__).parent / "data" / "keras_differential.json").read_text())
+_DATA = pathlib.Path(__file__).parent / "data"
+RANDOM = json.loads((_DATA / "keras_differential.json").read_text())
+FLOAT64 = json.loads((_DATA / "keras_float64.json").read_text())
+KINKS = json.loads((_DATA / "keras_kinks.json").read_text())
 
 
-def test_covers_every_loss_class():
-    import jaxloss
-
-    assert {c["loss"] for c in DATA["cases"]} == {cls.__name__ for cls in jaxloss._src.classes.LOSS_CLASSES}
+def _ids(prefix: str, data: dict) -> list[str]:
+    return [f"{prefix}{i}-{c['loss']}" for i, c in enumerate(data["cases"])]
 
 
-@pytest.mark.parametrize("case", DATA["cases"], ids=[f"{i}-{c['loss']}" for i, c in enumerate(DATA["cases"])])
-def test_matches_keras_value_and_gradient(case):
-    problem = compare(case, case["keras_value"], case["keras_grad"])
+def test_covers_every_loss_class_and_every_gradient():
+    assert {c["loss"] for c in RANDOM["cases"]} == {cls.__name__ for cls in jaxloss._src.classes.LOSS_CLASSES}
+    for key in ("grad", "grad_true", "grad_weight"):
+        assert any(key in c["keras"] for c in RANDOM["cases"]), key
+    assert any(c["config"].get("axis") == 1 and c["config"].get("label_smoothing") for c in RANDOM["cases"])
+
+
+@pytest.mark.parametrize("case", RANDOM["cases"], ids=_ids("", RANDOM))
+def test_matches_keras_value_and_gradients(case):
+    problem = compare(case, case["keras"])
     assert problem is None, f"{case['loss']} {case['config']}: {problem}"
 
 
-FLOAT64 = json.loads((pathlib.Path(__file__).parent / "data" / "keras_float64.json").read_text())
+@pytest.mark.parametrize("case", KINKS["cases"], ids=_ids("kink-", KINKS))
+def test_matches_keras_subgradient_on_kinks(case):
+    problem = compare(case, case["keras"])
+    assert problem is None, f"{case['loss']} {case['config']}: {problem}"
 
 
-@pytest.mark.parametrize("case", FLOAT64["cases"], ids=[f"f64-{i}-{c['loss']}" for i, c in enumerate(FLOAT64["cases"])])
+@pytest.mark.parametrize("case", FLOAT64["cases"], ids=_ids("f64-", FLOAT64))
 def test_float64_matches_keras_with_floatx_float64(case):
-    import jax
-
     with jax.enable_x64(True):
-        problem = compare(case, case["keras_value"], case["keras_grad"])
+        problem = compare(case, case["keras"])
     assert problem is None, f"{case['loss']} {case['config']}: {problem}"

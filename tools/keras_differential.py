@@ -1,14 +1,18 @@
 """Differential check of jaxloss against keras.losses (values and gradients).
 
 Draws random shapes, configs, reductions and sample weights for every loss
-class, computes the reduced loss and its gradient with respect to `y_pred`
-with Keras (JAX backend) and with jaxloss on the same inputs, and compares
-them. With `--write`, what Keras produced is stored so that
+class, computes the reduced loss and its gradients with respect to `y_pred`,
+a float `y_true` and an array `sample_weight` with Keras (JAX backend) and
+with jaxloss on the same inputs, and compares them. Keras is taken with its
+fixes made after 3.15.1 (`keras_reference`). With `--kinks`, the inputs sit
+on the kinks of the losses that have them, where the gradient is a choice of
+subgradient. With `--write`, what Keras produced is stored so that
 `tests/test_keras_differential.py` replays it without Keras.
 
     python tools/keras_differential.py --per-loss 200            # live check
     python tools/keras_differential.py --per-loss 12 --write tests/data/keras_differential.json
     python tools/keras_differential.py --float64 --per-loss 3 --write tests/data/keras_float64.json
+    python tools/keras_differential.py --kinks --per-loss 6 --write tests/data/keras_kinks.json
 
 Inputs stay where Keras's math is sound (see README, "Differences from
 Keras"): logits within the focal clip, weights that Keras broadcasts the
@@ -79,6 +83,8 @@ def draw(name: str, rng: np.random.Generator) -> dict:
         if name in ("CategoricalCrossentropy", "CategoricalFocalCrossentropy"):
             cfg["from_logits"] = bool(logits)
             cfg["label_smoothing"] = float(rng.choice([0.0, 0.1, 0.3]))
+            if time is not None and rng.random() < 0.5:  # class axis 1 of (B, K, T): Keras #23437 territory
+                y_true, y_pred, cfg["axis"] = np.moveaxis(y_true, -1, 1), np.moveaxis(y_pred, -1, 1), 1
         if name == "CategoricalFocalCrossentropy":
             cfg["gamma"] = float(rng.choice([0.0, 1.0, 2.0, 3.5]))
             cfg["alpha"] = [float(a) for a in rng.uniform(0.1, 1, d)] if rng.random() < 0.4 else float(rng.uniform(0.1, 1))
@@ -122,6 +128,8 @@ def draw(name: str, rng: np.random.Generator) -> dict:
         raise KeyError(name)
     reduction = REDUCTIONS[rng.integers(len(REDUCTIONS))]
     per_sample_rank = 0 if cfg.get("axis", -1) is None else len(lead)
+    if cfg.get("axis") == 1:  # the per-sample loss of (B, K, T) along axis 1 is (B, T)
+        lead = (batch, np.shape(y_true)[2])
     weight_kind = rng.integers(4) if per_sample_rank else rng.integers(2)
     sample_weight = [None, float(rng.uniform(0.5, 2)), rng.uniform(0, 2, lead), rng.uniform(0, 2, lead[:1] + (1,))][weight_kind]
     if weight_kind == 3 and len(lead) == 2:
@@ -133,6 +141,49 @@ def draw(name: str, rng: np.random.Generator) -> dict:
             "sample_weight": None if sample_weight is None else np.asarray(sample_weight, np.float32).tolist()}
 
 
+def draw_kink(name: str, rng: np.random.Generator) -> dict | None:
+    """A case whose inputs sit on a kink (a max, abs, clip or branch switch), or None if the loss has none.
+
+    There the derivative is a choice of subgradient; jaxloss must make Keras's.
+    Sample weights include zeros, so the weight gradient is checked where a weight is 0.
+    """
+    batch, d = int(rng.integers(2, 5)), int(rng.integers(2, 5))
+    shape = (batch, d)
+    on = rng.random(shape) < 0.6  # which entries sit exactly on the kink
+    cfg: dict = {}
+    if name == "Huber":
+        cfg["delta"] = float(rng.choice([0.5, 1.0, 2.0]))
+        y_true = rng.integers(-3, 4, shape).astype(float)
+        y_pred = np.where(on, y_true + rng.choice([-1.0, 1.0], shape) * cfg["delta"], rng.normal(0, 2, shape))
+    elif name in ("MeanAbsoluteError", "MeanAbsolutePercentageError"):
+        y_true = rng.integers(-3, 4, shape).astype(float)
+        y_pred = np.where(on, y_true, rng.normal(0, 2, shape))
+    elif name in ("Poisson", "MeanSquaredLogarithmicError"):
+        y_true = rng.integers(0, 4, shape).astype(float)
+        y_pred = np.where(on, 0.0, rng.uniform(0.1, 3, shape))
+    elif name in ("Hinge", "SquaredHinge"):
+        y_true = rng.choice([-1.0, 1.0], shape)
+        y_pred = np.where(on, y_true, rng.normal(0, 1.5, shape))  # margin 1 - y * p == 0 exactly
+    elif name == "CategoricalHinge":
+        y_true = np.eye(d)[rng.integers(0, d, batch)]
+        y_pred = np.where(y_true == 1, 1.0, 0.0) + np.where(on & (y_true == 0), 0.0, 0.5 * (y_true == 0))  # ties
+    elif name in ("KLDivergence", "CategoricalCrossentropy", "CategoricalFocalCrossentropy", "BinaryCrossentropy",
+                  "BinaryFocalCrossentropy", "SparseCategoricalCrossentropy"):
+        labels = rng.integers(0, d, batch)
+        y_pred = np.eye(d)[rng.integers(0, d, batch)]  # exact 0s and 1s: on the probability clip
+        y_true = labels if name == "SparseCategoricalCrossentropy" else np.eye(d)[labels]
+        if name == "BinaryCrossentropy" or name == "BinaryFocalCrossentropy":
+            y_true = rng.integers(0, 2, shape).astype(float)
+        if name in ("BinaryFocalCrossentropy", "CategoricalFocalCrossentropy"):
+            cfg["gamma"] = float(rng.choice([1.0, 2.0, 3.0]))  # gamma 0 at 1 - p_t = 0: Keras's power gives NaN
+    else:
+        return None
+    weights = rng.uniform(0, 2, (batch,)) * (rng.random(batch) < 0.6)  # some exact zeros
+    cfg["reduction"] = REDUCTIONS[rng.integers(len(REDUCTIONS))]
+    return {"loss": name, "config": cfg, "y_true": np.asarray(y_true).tolist(), "y_pred": _f32(y_pred).tolist(),
+            "sample_weight": _f32(weights).tolist()}
+
+
 def _inputs(case: dict):
     dtype = case.get("dtype", "float32")
     y_true = np.asarray(case["y_true"])
@@ -141,22 +192,58 @@ def _inputs(case: dict):
     return y_true, np.asarray(case["y_pred"], dtype), (None if sw is None else np.asarray(sw, dtype))
 
 
-def value_and_grad(loss_obj, case: dict):
+def keras_reference(keras, name: str, config: dict):
+    """`keras.losses.<name>(**config)`, with the fixes Keras made after 3.15.1 applied.
+
+    - Tversky (#23333): 3.15.1 weights the false negatives by `alpha`, so the
+      fixed loss is 3.15.1's with `alpha` and `beta` swapped.
+    - Categorical (focal) crossentropy on a class axis other than the last
+      (#23437): 3.15.1 takes K for label smoothing (and lays a list `alpha`)
+      along the last axis, so the class axis is moved last first.
+    """
+    config = dict(config)
+    if name == "Tversky":
+        config["alpha"], config["beta"] = config.get("beta", 0.5), config.get("alpha", 0.5)
+    axis = config.get("axis", -1)
+    if name in ("CategoricalCrossentropy", "CategoricalFocalCrossentropy") and axis != -1:
+        loss = getattr(keras.losses, name)(**{**config, "axis": -1})
+        move = lambda x: None if x is None else jax.numpy.moveaxis(x, axis, -1)  # noqa: E731
+        return lambda y_true, y_pred, sw=None: loss(move(y_true), move(y_pred), sw)
+    return getattr(keras.losses, name)(**config)
+
+
+def value_and_grad(loss_obj, case: dict) -> dict:
+    """The reduced loss and its gradients w.r.t. y_pred and, where they are float, y_true and sample_weight."""
     y_true, y_pred, sw = _inputs(case)
+    float_true = y_true.dtype.kind == "f"
+    array_weight = sw is not None and np.ndim(sw) > 0
+
+    def total(p, t, w):
+        return jax.numpy.sum(loss_obj(t if float_true else y_true, p, w if array_weight else sw))
+
     # One jitted call per case: eager mode would compile every primitive for every new shape.
-    value, grad = jax.jit(lambda p: (loss_obj(y_true, p, sw), jax.grad(lambda q: jax.numpy.sum(loss_obj(y_true, q, sw)))(p)))(y_pred)
-    return np.asarray(value, np.float64), np.asarray(grad, np.float64)
+    value, grads = jax.jit(lambda p, t, w: (loss_obj(y_true, p, sw), jax.grad(total, argnums=(0, 1, 2))(p, t, w)))(
+        y_pred, y_true if float_true else np.zeros(0, y_pred.dtype), sw if array_weight else np.zeros(0, y_pred.dtype)
+    )
+    out = {"value": value, "grad": grads[0]}
+    if float_true:
+        out["grad_true"] = grads[1]
+    if array_weight:
+        out["grad_weight"] = grads[2]
+    return {k: np.asarray(v, np.float64) for k, v in out.items()}
 
 
-def compare(case: dict, expected_value, expected_grad) -> str | None:
+def compare(case: dict, expected: dict) -> str | None:
+    """None if jaxloss agrees with the stored Keras value and every stored gradient, else what differs."""
     rtol, atol, grad_rtol, grad_atol = tolerances(case)
-    value, grad = value_and_grad(getattr(jaxloss, case["loss"])(**case["config"]), case)
-    if value.shape != np.shape(expected_value):
-        return f"shape {value.shape} vs {np.shape(expected_value)}"
-    if not np.allclose(value, expected_value, rtol=rtol, atol=atol):
-        return f"value {value} vs {expected_value}"
-    if not np.allclose(grad, expected_grad, rtol=grad_rtol, atol=grad_atol):
-        return f"grad max diff {np.max(np.abs(grad - expected_grad))}"
+    got = value_and_grad(getattr(jaxloss, case["loss"])(**case["config"]), case)
+    if got["value"].shape != np.shape(expected["value"]):
+        return f"shape {got['value'].shape} vs {np.shape(expected['value'])}"
+    if not np.allclose(got["value"], expected["value"], rtol=rtol, atol=atol):
+        return f"value {got['value']} vs {expected['value']}"
+    for key in ("grad", "grad_true", "grad_weight"):
+        if key in expected and not np.allclose(got[key], expected[key], rtol=grad_rtol, atol=grad_atol):
+            return f"{key} max diff {np.max(np.abs(got[key] - np.asarray(expected[key])))}"
     return None
 
 
@@ -166,6 +253,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--write", help="store the Keras results here as JSON")
     parser.add_argument("--float64", action="store_true", help='Keras with floatx="float64", jaxloss with x64')
+    parser.add_argument("--kinks", action="store_true", help="inputs on kinks (max, abs, clip, branch switches)")
     args = parser.parse_args()
     dtype = "float64" if args.float64 else "float32"
     if args.float64:
@@ -179,16 +267,19 @@ def main() -> int:
     stored, failures, counts = [], 0, {}
     for name in names:
         for _ in range(args.per_loss):
-            case = {**draw(name, rng), "dtype": dtype}
+            drawn = draw_kink(name, rng) if args.kinks else draw(name, rng)
+            if drawn is None:
+                break
+            case = {**drawn, "dtype": dtype}
             if args.float64:  # redraw y_pred in float64 precision
                 case["y_pred"] = np.asarray(case["y_pred"], np.float64).tolist()
-            kvalue, kgrad = value_and_grad(getattr(keras.losses, name)(**case["config"]), case)
-            problem = compare(case, kvalue, kgrad)
+            expected = value_and_grad(keras_reference(keras, name, case["config"]), case)
+            problem = compare(case, expected)
             counts[name] = counts.get(name, 0) + 1
             if problem:
                 failures += 1
                 print(f"MISMATCH {name} {case['config']}: {problem}")
-            stored.append({**case, "keras_value": kvalue.tolist(), "keras_grad": kgrad.tolist()})
+            stored.append({**case, "keras": {k: v.tolist() for k, v in expected.items()}})
     total = sum(counts.values())
     rtol, _, grad_rtol, _ = TOLERANCES[dtype]
     print(f"keras {keras.__version__} vs jaxloss, {dtype}: {total - failures} of {total} random cases agree in value "

@@ -1,12 +1,14 @@
 """Runs Keras's own loss tests (keras/src/losses/losses_test.py) against jaxloss.
 
-The installed Keras test file is copied with its `losses` module bound to
-jaxloss, then run with pytest under the JAX backend. The serialization tests
+The installed Keras test file (or the one given with `--test-file`, such as
+Keras's main-branch `keras/src/losses/losses_test.py`, which has the Tversky
+and label-smoothing fixes made after 3.15.1) is copied with its `losses`
+module bound to jaxloss, then run with pytest under the JAX backend. The serialization tests
 (`test_config`, which go through `keras.saving`) are deselected: jaxloss has
 its own `get_config`/`serialize`. Needs `keras` installed (a reference only;
 jaxloss never imports it).
 
-    python tools/keras_suite.py [extra pytest args]
+    python tools/keras_suite.py [--test-file PATH] [extra pytest args]
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ def main(argv: list[str]) -> int:
     import keras  # noqa: F401  (reference only)
 
     source = pathlib.Path(keras.__file__).parent / "src" / "losses" / "losses_test.py"
+    if argv[:1] == ["--test-file"]:
+        source, argv = pathlib.Path(argv[1]).resolve(), argv[2:]
     text = source.read_text()
     binding = "from keras.src.losses import losses\n"
     if binding not in text:

@@ -6,6 +6,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.typing import ArrayLike
 
 from jaxloss._src import _checks
@@ -34,10 +35,25 @@ def as_float(name: str, x: ArrayLike, dtype: Any = None) -> jax.Array:
     return x.astype(compute_dtype(x.dtype if dtype is None else dtype))
 
 
+_INT32 = np.iinfo(np.int32)
+
+
 def as_labels(name: str, x: ArrayLike) -> jax.Array:
-    """Converts integer class ids to int32, without ever passing through a float dtype."""
+    """Converts integer class ids to int32, saturating, never through a float dtype.
+
+    Ids beyond the int32 range (an int64 `2**32 + 1`, a uint32 `4294967295`)
+    saturate to the int32 bounds, so they stay out of range for any class
+    count instead of wrapping around to a valid id (or to `ignore_class=-1`).
+    """
+    if not isinstance(x, jax.Array):
+        host = np.asarray(x)
+        if host.dtype.kind in "iu" and host.size:
+            # Clip on the host, before JAX canonicalizes int64/uint32 to int32 by wrapping.
+            x = np.clip(host, _INT32.min, _INT32.max) if (host.min() < _INT32.min or host.max() > _INT32.max) else host
     x = _as_array(name, x)
     _checks.check_integer_labels(name, x)
+    if x.dtype != jnp.bool_ and (jnp.iinfo(x.dtype).max > _INT32.max or jnp.iinfo(x.dtype).min < _INT32.min):
+        x = jnp.clip(x, max(jnp.iinfo(x.dtype).min, _INT32.min), _INT32.max)  # saturate, do not wrap
     return x.astype(jnp.int32)
 
 
@@ -50,13 +66,25 @@ def squeeze_or_expand_to_same_rank(x1: jax.Array, x2: jax.Array) -> tuple[jax.Ar
     return x1, x2
 
 
-def pair(y_true: ArrayLike, y_pred: ArrayLike) -> tuple[jax.Array, jax.Array]:
-    """Float y_true and y_pred of one shape, in the compute dtype of y_pred."""
+def pair(y_true: ArrayLike, y_pred: ArrayLike, *, scalar_as_feature: bool = True) -> tuple[jax.Array, jax.Array]:
+    """Float y_true and y_pred of one shape, in the compute dtype of y_pred.
+
+    Two scalars become one feature of shape (1,), so the losses that average
+    over the last axis return a scalar (as optax's elementwise losses do).
+    Losses over a class axis pass `scalar_as_feature=False`: a scalar has no classes.
+    """
     y_pred = as_float("y_pred", y_pred)
     y_true = as_float("y_true", y_true, y_pred.dtype)
     y_true, y_pred = squeeze_or_expand_to_same_rank(y_true, y_pred)
     _checks.check_same_shape(y_true, y_pred)
+    if y_pred.ndim == 0 and scalar_as_feature:
+        y_true, y_pred = y_true[None], y_pred[None]
     return y_true, y_pred
+
+
+def is_zero(value: Any) -> bool:
+    """True for a concrete 0 (a config left at its default); False for a traced value."""
+    return isinstance(value, (int, float, np.number)) and value == 0
 
 
 def clip_probs(p: jax.Array) -> jax.Array:
@@ -65,9 +93,9 @@ def clip_probs(p: jax.Array) -> jax.Array:
 
 
 def times(a: jax.Array, b: jax.Array) -> jax.Array:
-    """a * b, with 0 * anything = 0 in value and gradient (0 * -inf, 0 * inf)."""
-    # Inner where keeps the unselected inf out of the product's gradient.
-    return a * jnp.where(a == 0, 0.0, b)
+    """a * b, with 0 * inf = 0; d/da = b wherever b is finite, also at a == 0."""
+    # Only a non-finite b facing a zero a is replaced, so learning from zero weights or labels still works.
+    return a * jnp.where((a == 0) & ~jnp.isfinite(b), 0.0, b)
 
 
 def safe_divide(num: jax.Array, den: jax.Array) -> jax.Array:
@@ -78,22 +106,32 @@ def safe_divide(num: jax.Array, den: jax.Array) -> jax.Array:
 
 
 def safe_power(base: jax.Array, exponent: Any) -> jax.Array:
-    """max(base, 0) ** exponent with 0 ** 0 = 1 and a finite gradient at 0."""
+    """max(base, 0) ** exponent, with 0 ** 0 = 1, exact derivatives and finite ones at 0.
+
+    At base 0 the derivative in `base` is exponent * 0 ** (exponent - 1): 1 for
+    exponent 1, 0 above; below 1 it is infinite and 0 is returned. The
+    derivative in `exponent` is base ** exponent * log(base), 0 at base 0.
+    """
     positive = base > 0
-    # Double where: the power is only evaluated at positive bases.
-    powered = jnp.where(positive, jnp.where(positive, base, 1.0) ** exponent, 0.0)
-    return jnp.where(jnp.asarray(exponent) == 0, 1.0, powered)
+    # Double where: the power (and its log-based exponent gradient) only sees positive bases.
+    powered = jnp.where(positive, base, 1.0) ** exponent
+    at_zero = jnp.where(exponent == 0, 1.0, jnp.where(exponent == 1, base, 0.0))  # value 0**e, slope 1 if e == 1
+    return jnp.where(positive, powered, jnp.where(base == 0, at_zero, jnp.where(exponent == 0, 1.0, 0.0)))
 
 
 def normalize(x: jax.Array, axis: Any) -> jax.Array:
     """Keras's L2 normalize, x * min(rsqrt(sum x^2), 1/eps), overflow-safe and NaN-free."""
-    # Scale by the largest magnitude first so sum(x^2) cannot overflow for huge x.
-    scale = jax.lax.stop_gradient(jnp.max(jnp.abs(x), axis=axis, keepdims=True))
-    scale = jnp.where((scale > 1.0) & jnp.isfinite(scale), scale, 1.0)
-    xs = x / scale
+    # Scale the largest magnitude to [0.5, 1) first, so sum(x^2) cannot overflow for huge x.
+    largest = jax.lax.stop_gradient(jnp.max(jnp.abs(x), axis=axis, keepdims=True))
+    exponent = jnp.where((largest > 1.0) & jnp.isfinite(largest), jnp.frexp(largest)[1], 0)
+    # Two exact power-of-two factors: 1/largest itself may be denormal (flushed to 0) near 3e38.
+    half = exponent // 2
+    one = jnp.ones_like(largest)
+    first, second = jnp.ldexp(one, -half), jnp.ldexp(one, half - exponent)
+    xs = x * first * second
     square_sum = jnp.sum(jnp.square(xs), axis=axis, keepdims=True)
-    # min(rsqrt(s), 1/eps) == rsqrt(max(s, eps^2)); the max keeps rsqrt off 0.
-    return xs * jax.lax.rsqrt(jnp.maximum(square_sum, (EPSILON / scale) ** 2))
+    # min(rsqrt(s), 1/eps) == rsqrt(max(s, eps^2)), in scaled units; the max keeps rsqrt off 0.
+    return xs * jax.lax.rsqrt(jnp.maximum(square_sum, jnp.square(EPSILON * first * second)))
 
 
 def log_softmax(logits: jax.Array, axis: int) -> jax.Array:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import jax
@@ -9,7 +10,17 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from jaxloss._src import _checks
-from jaxloss._src._numerics import as_float, as_labels, clip_probs, log_softmax, pair, safe_divide, safe_power, times
+from jaxloss._src._numerics import (
+    as_float,
+    as_labels,
+    clip_probs,
+    is_zero,
+    log_softmax,
+    pair,
+    safe_divide,
+    safe_power,
+    times,
+)
 from jaxloss._src.reduce import LossWithMask, returns_mask
 
 
@@ -20,11 +31,23 @@ def _check_class_axis(axis: int, y_pred: jax.Array) -> int:
     return _checks.canonical_axis(axis, y_pred.ndim)
 
 
-def _smooth_categorical(y_true: jax.Array, label_smoothing: float) -> jax.Array:
-    if label_smoothing:
-        # Keras takes the class count from the last axis even when `axis` is another one.
-        return y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1]
-    return y_true
+def _warn_single_class(loss_name: str, y_pred: jax.Array, axis: int) -> None:
+    """Keras's warning for a class axis of size 1, where the loss is identically 0."""
+    if y_pred.shape[axis] == 1:
+        warnings.warn(
+            f"In loss {loss_name}, expected y_pred.shape to be (batch_size, num_classes) "
+            f"with num_classes > 1. Received: y_pred.shape={tuple(y_pred.shape)}. "
+            "Consider using 'binary_crossentropy' if you only have 2 classes.",
+            SyntaxWarning,
+            stacklevel=3,
+        )
+
+
+def _smooth_categorical(y_true: jax.Array, label_smoothing: float, num_classes: int) -> jax.Array:
+    if is_zero(label_smoothing):
+        return y_true
+    # K is the size of the class axis (Keras #23437; 3.15.1 took the last axis).
+    return y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
 
 
 def _normalized_probs(y_pred: jax.Array, axis: int) -> jax.Array:
@@ -52,7 +75,7 @@ def categorical_crossentropy(
         y_true: one-hot or soft labels, shape `[..., K]`.
         y_pred: probabilities or logits, shape `[..., K]`.
         from_logits: whether `y_pred` holds logits.
-        label_smoothing: `s` in [0, 1]. `K` is the size of the last axis, as in Keras.
+        label_smoothing: `s` in [0, 1]. `K` is the size of the class axis `axis`.
         axis: the class axis.
 
     Returns:
@@ -66,9 +89,10 @@ def categorical_crossentropy(
         [0.0513 2.3026]
     """
     _checks.check_config(from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
-    y_true, y_pred = pair(y_true, y_pred)
+    y_true, y_pred = pair(y_true, y_pred, scalar_as_feature=False)
     axis = _check_class_axis(axis, y_pred)
-    y_true = _smooth_categorical(y_true, label_smoothing)
+    _warn_single_class("categorical_crossentropy", y_pred, axis)
+    y_true = _smooth_categorical(y_true, label_smoothing, y_pred.shape[axis])
     if from_logits:
         log_probs = log_softmax(y_pred, axis=axis)
     else:
@@ -76,8 +100,9 @@ def categorical_crossentropy(
     return jnp.sum(times(y_true, 0.0 - log_probs), axis=axis)  # 0 - x: no -0.0 for a certain prediction
 
 
-def _class_weights(alpha: float | Sequence[float], y_pred: jax.Array, axis: int) -> jax.Array | float:
-    if not isinstance(alpha, (list, tuple)):
+def _class_weights(alpha: float | Sequence[float] | ArrayLike, y_pred: jax.Array, axis: int) -> jax.Array | float:
+    """A scalar alpha as is; a list (or 1-D array) of per-class weights laid along the class axis."""
+    if not isinstance(alpha, (list, tuple)) and jnp.ndim(alpha) == 0:
         return alpha
     num_classes = y_pred.shape[axis]
     if len(alpha) != num_classes:
@@ -85,7 +110,7 @@ def _class_weights(alpha: float | Sequence[float], y_pred: jax.Array, axis: int)
             f"`alpha` must have one weight per class: expected a list of length {num_classes} "
             f"(y_pred.shape[{axis}]). Received: alpha of length {len(alpha)}"
         )
-    # Per-class weights broadcast along the class axis.
+    # Per-class weights broadcast along the class axis (Keras broadcasts them on the last axis).
     return jnp.asarray(alpha, y_pred.dtype).reshape((num_classes,) + (1,) * (y_pred.ndim - 1 - axis))
 
 
@@ -110,7 +135,8 @@ def categorical_focal_crossentropy(
     Args:
         y_true: one-hot or soft labels, shape `[..., K]`.
         y_pred: probabilities or logits, shape `[..., K]`.
-        alpha: a weight for all classes, or a list of `K` per-class weights.
+        alpha: a weight for all classes, or `K` per-class weights (a list or 1-D
+            array), laid along `axis`. Keras lays them along the last axis.
         gamma: focusing parameter, >= 0.
         from_logits: whether `y_pred` holds logits.
         label_smoothing: in [0, 1], as in `categorical_crossentropy`.
@@ -132,10 +158,11 @@ def categorical_focal_crossentropy(
     _checks.check_config(
         alpha=alpha, gamma=gamma, from_logits=from_logits, label_smoothing=label_smoothing, axis=axis
     )
-    y_true, y_pred = pair(y_true, y_pred)
+    y_true, y_pred = pair(y_true, y_pred, scalar_as_feature=False)
     axis = _check_class_axis(axis, y_pred)
+    _warn_single_class("categorical_focal_crossentropy", y_pred, axis)
     weights = _class_weights(alpha, y_pred, axis)
-    y_true = _smooth_categorical(y_true, label_smoothing)
+    y_true = _smooth_categorical(y_true, label_smoothing, y_pred.shape[axis])
     if from_logits:
         log_probs = log_softmax(y_pred, axis=axis)
         one_minus_p = -jnp.expm1(log_probs)  # 1 - softmax without cancellation.

@@ -349,7 +349,7 @@ class Dice(Loss):
 
 @loss_class
 class Tversky(Loss):
-    """Class form of `tversky` (alpha weights false negatives, as in Keras's code)."""
+    """Class form of `tversky` (alpha weights false positives, beta false negatives)."""
 
     fn = staticmethod(segmentation.tversky)
     alpha: float = 0.5

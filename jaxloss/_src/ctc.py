@@ -2,10 +2,14 @@
 
 The forward (alpha) recursion runs in log space as a `lax.scan` over time on
 the extended label sequence `blank, l1, blank, l2, ..., lN, blank` (S = 2L+1
-states). Emission log-probabilities are gathered with indexing, O(B*T*S),
-rather than optax's one-hot einsum, O(B*T*L*C). The gradient is the
-forward-backward one: a `custom_vjp` whose reverse `lax.scan` carries beta and
-emits the posterior state occupancy, so only the alphas are stored.
+states), rescaled every frame so that float32 keeps its precision over long
+inputs. Emission log-probabilities are gathered with indexing, O(B*T*S),
+rather than optax's one-hot einsum, O(B*T*L*C). The derivative is the
+forward-backward one, given as a `custom_jvp`: a reverse `lax.scan` carries
+the scaled beta and emits the posterior state occupancy, which is the
+derivative of log P with respect to each emission. Forward mode (`jvp`,
+`jacfwd`) uses it directly; reverse mode transposes it, storing only the
+occupancies.
 """
 
 from __future__ import annotations
@@ -40,67 +44,90 @@ def _neighbours(x: jax.Array, *, before: bool) -> tuple[jax.Array, jax.Array]:
     return padded[:, 1:-1], padded[:, 2:]
 
 
-def _alphas(emissions, skip_penalty, active, keep_all):
-    """Forward recursion over [T, B, S] emissions; all alphas [T, B, S] or the last [B, S]."""
+def _normalized(x: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """x - max over states, and that max: keeps log-probabilities near 0 so that no digits cancel."""
+    peak = jnp.max(x, axis=1)
+    return x - peak[:, None], peak
 
-    def step(log_alpha, inputs):
+
+def _alphas(emissions, can_skip, active, keep_all):
+    """Scaled forward recursion over [T, B, S] emissions.
+
+    Returns the log-normalizer (the sum of the per-frame scales, [B]) and the
+    scaled alphas: all of them [T, B, S], or the last [B, S]. Each frame is
+    rescaled to a maximum of 0 (Rabiner's scaling, in log space), so the
+    alphas stay small and alpha + beta keeps float32 precision for long inputs.
+    """
+    skip_penalty = jnp.where(can_skip, 0.0, _LOG_ZERO).astype(emissions.dtype)
+
+    def step(carry, inputs):
+        log_alpha, log_scale = carry
         emit, is_active = inputs  # [B, S], [B]
         prev1, prev2 = _neighbours(log_alpha, before=True)
-        merged = _lse3(log_alpha, prev1, prev2 + skip_penalty) + emit
+        merged, peak = _normalized(_lse3(log_alpha, prev1, prev2 + skip_penalty) + emit)
         # Frames past logit_length carry the state unchanged.
         log_alpha = jnp.where(is_active[:, None], merged, log_alpha)
-        return log_alpha, (log_alpha if keep_all else None)
+        log_scale = log_scale + jnp.where(is_active, peak, 0.0)
+        return (log_alpha, log_scale), (log_alpha if keep_all else None)
 
     # Start one step before t=0 in a virtual state whose only successors are states 0 and 1.
     batch, num_states = emissions.shape[1:]
-    init = jnp.concatenate([jnp.zeros((batch, 1), emissions.dtype), jnp.full((batch, num_states - 1), _LOG_ZERO, emissions.dtype)], axis=1)
-    last, every = jax.lax.scan(step, init, (emissions, active))
-    return every if keep_all else last
+    init = jnp.concatenate(
+        [jnp.zeros((batch, 1), emissions.dtype), jnp.full((batch, num_states - 1), _LOG_ZERO, emissions.dtype)], axis=1
+    )
+    (last, log_scale), every = jax.lax.scan(step, (init, jnp.zeros((batch,), emissions.dtype)), (emissions, active))
+    return log_scale, (every if keep_all else last)
 
 
 def _final_logsumexp(log_alpha: jax.Array, final: jax.Array) -> jax.Array:
     return jax.nn.logsumexp(jnp.where(final, log_alpha, _LOG_ZERO), axis=1)
 
 
-def _log_likelihood_autodiff(emissions, skip_penalty, active, final):
+def _log_likelihood_autodiff(emissions, can_skip, active, final):
     """log P(label | input) per sample; differentiable by plain autodiff (the reference)."""
-    return _final_logsumexp(_alphas(emissions, skip_penalty, active, keep_all=False), final)
+    log_scale, last = _alphas(emissions, can_skip, active, keep_all=False)
+    return log_scale + _final_logsumexp(last, final)
 
 
-@jax.custom_vjp
-def _log_likelihood(emissions, skip_penalty, active, final):
-    """`_log_likelihood_autodiff` with the forward-backward (alpha-beta) gradient."""
-    return _log_likelihood_autodiff(emissions, skip_penalty, active, final)
+def _occupancy(emissions, can_skip, active, final, alphas):
+    """Posterior state occupancy [T, B, S] from a scaled backward (beta) recursion.
 
-
-def _log_likelihood_fwd(emissions, skip_penalty, active, final):
-    alphas = _alphas(emissions, skip_penalty, active, keep_all=True)  # [T, B, S]
-    log_likelihood = _final_logsumexp(alphas[-1], final)
-    return log_likelihood, (emissions, skip_penalty, active, final, alphas, log_likelihood)
-
-
-def _log_likelihood_bwd(residuals, cotangent):
-    emissions, skip_penalty, active, final, alphas, log_likelihood = residuals
+    Alpha and beta are each scaled per frame, so their product is normalized
+    over the states of each frame; that is exact, since sum_s alpha_t(s) beta_t(s) = P
+    for every frame, and it makes each frame's occupancies sum to 1 in float32.
+    """
     last_beta = jnp.where(final, 0.0, _LOG_ZERO).astype(emissions.dtype)
-    skip_into = _neighbours(skip_penalty, before=False)[1]  # may state s jump to s + 2?
+    skip_into = _neighbours(jnp.where(can_skip, 0.0, _LOG_ZERO).astype(emissions.dtype), before=False)[1]
 
     def step(beta, inputs):
-        # beta: log-probability of finishing from each state after frame t (emission at t excluded).
+        # beta: scaled log-probability of finishing from each state after frame t (emission at t excluded).
         alpha, emit, is_active = inputs  # frame t
-        # Posterior occupancy of (t, s); <= 1 in exact arithmetic, so the clamp only guards rounding.
-        occupancy = jnp.exp(jnp.minimum(alpha + beta - log_likelihood[:, None], 0.0))
-        grad = jnp.where(is_active[:, None], occupancy * cotangent[:, None], 0.0)
+        occupancy = jax.nn.softmax(alpha + beta, axis=1)
+        occupancy = jnp.where(is_active[:, None], occupancy, 0.0)
         ahead = emit + beta
         next1, next2 = _neighbours(ahead, before=False)
-        beta_before = _lse3(ahead, next1, next2 + skip_into)
+        beta_before, _ = _normalized(_lse3(ahead, next1, next2 + skip_into))
         # If frame t is past logit_length, frame t - 1 (if active) is the last one.
-        return jnp.where(is_active[:, None], beta_before, last_beta), grad
+        return jnp.where(is_active[:, None], beta_before, last_beta), occupancy
 
-    _, grad = jax.lax.scan(step, last_beta, (alphas, emissions, active), reverse=True)
-    return grad, jnp.zeros_like(skip_penalty), None, None
+    _, occupancy = jax.lax.scan(step, last_beta, (alphas, emissions, active), reverse=True)
+    return occupancy
 
 
-_log_likelihood.defvjp(_log_likelihood_fwd, _log_likelihood_bwd)
+@jax.custom_jvp
+def _log_likelihood(emissions, can_skip, active, final):
+    """`_log_likelihood_autodiff` with the forward-backward derivative (forward and reverse mode)."""
+    return _log_likelihood_autodiff(emissions, can_skip, active, final)
+
+
+@_log_likelihood.defjvp
+def _log_likelihood_jvp(primals, tangents):
+    emissions, can_skip, active, final = primals
+    log_scale, alphas = _alphas(emissions, can_skip, active, keep_all=True)  # [B], [T, B, S]
+    log_likelihood = log_scale + _final_logsumexp(alphas[-1], final)
+    # d log P / d emission(t, s) is the occupancy of (t, s); linear in the tangent, so reverse mode transposes it.
+    occupancy = _occupancy(emissions, can_skip, active, final, alphas)
+    return log_likelihood, jnp.einsum("tbs,tbs->b", occupancy, tangents[0])
 
 
 def _interleave(blanks: jax.Array, labels: jax.Array) -> jax.Array:
@@ -183,22 +210,25 @@ def ctc(
     label_length = jnp.clip(label_length, 0, max_label)
     logit_length = jnp.clip(logit_length, 0, max_time)
 
+    active = jnp.arange(max_time)[:, None] < logit_length[None, :]  # [T, B]
+    # Frames past logit_length are never read: zeroing them keeps a NaN or inf there out of the gradient.
+    logits = jnp.where(jnp.swapaxes(active, 0, 1)[:, :, None], logits, 0.0)
     log_probs = jax.nn.log_softmax(logits, axis=-1)  # [B, T, C]
     num_states = 2 * max_label + 1
     # Extended labels: even states are blanks, odd state 2k+1 is label k.
     states = _interleave(jnp.full((batch, max_label + 1), blank_index, jnp.int32), jnp.clip(labels, 0, num_classes - 1))
     emissions = jnp.take_along_axis(log_probs, states[:, None, :], axis=2)  # [B, T, S] gather, no one-hot
+    # A -inf logit becomes log(0) = _LOG_ZERO: finite, so no -inf - -inf in the recursions.
+    emissions = jnp.maximum(emissions, _LOG_ZERO)
     # A label state may skip the blank before it unless it repeats the previous label.
     label_pos = jnp.arange(max_label)
     differs = jnp.concatenate([jnp.zeros((batch, min(1, max_label)), bool), labels[:, 1:] != labels[:, :-1]], axis=1)
-    can_skip = _interleave(jnp.zeros((batch, max_label + 1), bool), differs & (label_pos > 0))
-    skip_penalty = jnp.where(can_skip, 0.0, _LOG_ZERO).astype(log_probs.dtype)  # [B, S]
-    active = jnp.arange(max_time)[:, None] < logit_length[None, :]  # [T, B]
+    can_skip = _interleave(jnp.zeros((batch, max_label + 1), bool), differs & (label_pos > 0))  # [B, S]
     # The path ends in the last blank (state 2L) or the last label (state 2L - 1).
     state_pos = jnp.arange(num_states)[None, :]
     final = (state_pos == 2 * label_length[:, None]) | ((state_pos == 2 * label_length[:, None] - 1) & (label_length[:, None] > 0))
     if max_time:
-        log_likelihood = _log_likelihood(jnp.swapaxes(emissions, 0, 1), skip_penalty, active, final)  # time-major
+        log_likelihood = _log_likelihood(jnp.swapaxes(emissions, 0, 1), can_skip, active, final)  # time-major
     else:  # No frames: only the empty label has probability 1.
         log_likelihood = jnp.where(label_length == 0, 0.0, _LOG_ZERO).astype(log_probs.dtype)
 

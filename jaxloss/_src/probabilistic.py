@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-
-
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from jaxloss._src import _checks
-from jaxloss._src._numerics import EPSILON, clip_probs, pair, safe_power, times
+from jaxloss._src._numerics import EPSILON, clip_probs, is_zero, pair, safe_power, times
 
 
 def kl_divergence(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
@@ -59,14 +57,15 @@ def poisson(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
         [0.8069]
     """
     y_true, y_pred = pair(y_true, y_pred)
-    # The floor at 0 keeps log() finite for invalid negative rates.
-    return jnp.mean(y_pred - times(y_true, jnp.log(jnp.maximum(y_pred, 0.0) + EPSILON)), axis=-1)
+    # Invalid negative rates are floored at 0 inside the log (finite); a where keeps Keras's slope at 0.
+    rate = jnp.where(y_pred < 0.0, 0.0, y_pred)
+    return jnp.mean(y_pred - times(y_true, jnp.log(rate + EPSILON)), axis=-1)
 
 
 def _smooth_binary(y_true: jax.Array, label_smoothing: float) -> jax.Array:
-    if label_smoothing:
-        return y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
-    return y_true
+    if is_zero(label_smoothing):
+        return y_true
+    return y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
 
 
 def _binary_terms(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> tuple[jax.Array, jax.Array]:

@@ -70,8 +70,12 @@ def _call_with_mask(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> LossWi
     return LossWithMask(jnp.asarray(fn(*args, **kwargs)), None)
 
 
-def _align_weight(name: str, weight: jax.Array, values: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """Keras's rank matching, then leading-axis alignment, then a broadcast check."""
+def _align(name: str, weight: jax.Array, values: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Keras's rank matching, then leading-axis alignment, then a broadcast check.
+
+    Used alike for sample weights and masks, so a `(B,)` weight and a
+    `(B, T)` mask both line up with `(B, T)` values from the batch axis.
+    """
     values, weight = squeeze_or_expand_to_same_rank(values, weight)
     if 0 < weight.ndim < values.ndim:
         # A (batch,) weight scales whole samples: align it to the leading axes.
@@ -85,6 +89,13 @@ def _align_weight(name: str, weight: jax.Array, values: jax.Array) -> tuple[jax.
             f"{name}.shape={tuple(weight.shape)}"
         ) from None
     return values, weight
+
+
+def _check_mask(mask: ArrayLike) -> jax.Array:
+    mask = jnp.asarray(mask)
+    if mask.dtype != jnp.bool_:
+        raise TypeError(f"`mask` must be boolean (True = keep). Received: mask.dtype={mask.dtype}")
+    return mask
 
 
 def reduce_weighted(
@@ -102,22 +113,17 @@ def reduce_weighted(
     """
     _checks.check_reduction(reduction)
     dtype = values.dtype
-    weight = None if sample_weight is None else jnp.asarray(sample_weight, dtype)
+    weight = None
+    if sample_weight is not None:
+        values, weight = _align("sample_weight", jnp.asarray(sample_weight, dtype), values)
     mask_count = None
     if mask is not None:
-        mask = jnp.asarray(mask)
-        if mask.dtype != jnp.bool_:
-            raise TypeError(f"`mask` must be boolean (True = keep). Received: mask.dtype={mask.dtype}")
-        float_mask = mask.astype(dtype)
-        if weight is None:
-            weight = float_mask
-        else:
-            float_mask, weight = squeeze_or_expand_to_same_rank(float_mask, weight)
-            weight = weight * float_mask
+        mask = _check_mask(mask)
+        values, float_mask = _align("mask", mask.astype(dtype), values)
         # Keras weights valid entries by total/valid; as a divisor that is valid * size/total.
         mask_count = (jnp.sum(float_mask), mask.size)
+        weight = float_mask if weight is None else weight * float_mask
     if weight is not None:
-        values, weight = _align_weight("sample_weight" if sample_weight is not None else "mask", weight, values)
         # A zero weight excludes its value: an inf there (e.g. infeasible CTC) gives 0, not NaN.
         values = times(weight, values)
 
@@ -206,8 +212,8 @@ def reduce(
             y_true, y_pred = (_to_compute(x, out_dtype) for x in (y_true, y_pred))
         values, fn_mask = _call_with_mask(fn, y_true, y_pred, **config)
         if mask is not None and fn_mask is not None:
-            mask_b, fn_mask_b = squeeze_or_expand_to_same_rank(jnp.asarray(mask), fn_mask)
-            mask = mask_b & fn_mask_b
+            fn_mask, user_mask = _align("mask", _check_mask(mask), fn_mask)
+            mask = fn_mask & user_mask
         elif fn_mask is not None:
             mask = fn_mask
         loss = reduce_weighted(values, sample_weight, mask, reduction, axis_name=axis_name)

@@ -156,10 +156,11 @@ def huber(y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0) -> jax.Ar
     y_true, y_pred = pair(y_true, y_pred)
     error = y_pred - y_true
     abs_error = jnp.abs(error)
-    # The quadratic branch uses the clipped error so its unselected square cannot overflow.
-    quadratic = 0.5 * jnp.square(jnp.minimum(abs_error, delta))
+    inside = abs_error <= delta
+    # Double where: the unselected square cannot overflow, and at |e| == delta the slope is e, as in Keras.
+    quadratic = 0.5 * jnp.square(jnp.where(inside, error, 0.0))
     linear = delta * abs_error - 0.5 * delta**2
-    return jnp.mean(jnp.where(abs_error <= delta, quadratic, linear), axis=-1)
+    return jnp.mean(jnp.where(inside, quadratic, linear), axis=-1)
 
 
 def log_cosh(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:

@@ -46,19 +46,19 @@ def dice(y_true: ArrayLike, y_pred: ArrayLike, *, axis: Any = None) -> jax.Array
 def tversky(
     y_true: ArrayLike, y_pred: ArrayLike, *, alpha: float = 0.5, beta: float = 0.5, axis: Any = None
 ) -> jax.Array:
-    """Tversky loss, exactly as Keras computes it.
+    """Tversky loss (Salehi et al., 2017).
 
-    .. math:: \\ell = 1 - \\frac{TP}{TP + \\alpha \\sum y_{true}(1 - y_{pred}) + \\beta \\sum (1 - y_{true}) y_{pred} + \\epsilon}
+    .. math:: \\ell = 1 - \\frac{TP}{TP + \\alpha FP + \\beta FN + \\epsilon}, \\quad TP = \\sum y_{true} y_{pred}, \\; FP = \\sum (1 - y_{true}) y_{pred}, \\; FN = \\sum y_{true} (1 - y_{pred})
 
-    Note: `alpha` multiplies the false *negatives* and `beta` the false
-    positives. This is Keras's code; its docstring and the paper say the
-    reverse. Keras's own tests depend on the code, so jaxloss follows it.
+    `alpha` weights the false positives and `beta` the false negatives, as
+    documented and as Keras computes since its fix #23333 (Keras 3.15.1 had
+    them swapped). `alpha = beta = 0.5` gives the Dice loss.
 
     Args:
         y_true: targets, shape `[B, ...]`.
         y_pred: predictions, same shape.
-        alpha: weight of `sum(y_true * (1 - y_pred))`.
-        beta: weight of `sum((1 - y_true) * y_pred)`.
+        alpha: weight of the false positives.
+        beta: weight of the false negatives.
         axis: the axes summed over; `None` gives one scalar for the batch.
 
     Returns:
@@ -67,12 +67,12 @@ def tversky(
     Example:
         >>> import jaxloss
         >>> print(jaxloss.tversky([[1, 2], [1, 2]], [[4, 1], [6, 1]], alpha=0.2, beta=0.8))
-        -0.2963
+        -0.9444
     """
     _checks.check_config(alpha=alpha, beta=beta, axis=axis)
     y_true, y_pred = pair(y_true, y_pred)
     axis = _axes(axis)
     true_pos = jnp.sum(y_true * y_pred, axis=axis)
-    false_neg = jnp.sum((1.0 - y_pred) * y_true, axis=axis)  # Keras names this `fp`.
-    false_pos = jnp.sum(y_pred * (1.0 - y_true), axis=axis)  # Keras names this `fn`.
-    return 1.0 - true_pos / (true_pos + alpha * false_neg + beta * false_pos + EPSILON)
+    false_pos = jnp.sum((1.0 - y_true) * y_pred, axis=axis)
+    false_neg = jnp.sum(y_true * (1.0 - y_pred), axis=axis)
+    return 1.0 - true_pos / (true_pos + alpha * false_pos + beta * false_neg + EPSILON)
