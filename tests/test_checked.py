@@ -77,3 +77,52 @@ def test_throw_raises_outside_jit():
 def test_rejects_non_losses():
     with pytest.raises(TypeError, match="`loss` must be a jaxloss.Loss instance"):
         jaxloss.checked(3)
+
+
+def _unit_rows(rng, shape):
+    x = rng.normal(size=shape)
+    return x / np.linalg.norm(x, axis=-1, keepdims=True)
+
+
+def test_circle_accepts_normalized_embeddings_rounded_to_half_precision():
+    emb = _unit_rows(np.random.default_rng(0), (16, 64))
+    for dtype in (jnp.bfloat16, jnp.float16):
+        error, _ = _run(jaxloss.Circle(), jnp.arange(16) % 3, jnp.asarray(emb, dtype))
+        assert error is None, (dtype, error)
+
+
+def test_circle_checks_the_reference_embeddings():
+    emb = jnp.asarray(_unit_rows(np.random.default_rng(1), (4, 3)), jnp.float32)
+    error, _ = _run(jaxloss.Circle(), jnp.array([0, 0, 1, 1]), emb, ref_labels=jnp.array([0, 1]), ref_embeddings=2 * emb[:2])
+    assert error is not None and "`ref_embeddings row norms`" in error
+
+
+def test_ctc_padding_beyond_label_length_is_not_flagged():
+    error, _ = _run(jaxloss.CTC(), jnp.array([[1, 2, -1, -1]]), jnp.zeros((1, 6, 3)), label_length=jnp.array([2]))
+    assert error is None
+    error, _ = _run(jaxloss.CTC(), jnp.array([[1, 2, -1, -1]]), jnp.zeros((1, 6, 3)), label_length=jnp.array([3]))
+    assert error is not None and "class id outside [0, 3): -1" in error
+
+
+@pytest.mark.parametrize("loss, y_true, kwargs", [
+    (jaxloss.CTC(), [[1, 0, 2]], {"label_length": jnp.array([3])}),
+    (jaxloss.CTC(), [[1, 2, 0, 2]], {}),  # Keras's form: the label is the first 3 entries, [1, 2, 0]
+    (jaxloss.CTC(blank_index=2), [[1, 2, 0]], {"label_length": jnp.array([2])}),
+])
+def test_ctc_blank_inside_a_label_is_reported(loss, y_true, kwargs):
+    error, _ = _run(loss, jnp.array(y_true), jnp.zeros((1, 9, 3)), **kwargs)
+    assert error is not None and "blank id" in error
+
+
+def test_checked_reduce_keeps_the_checks_of_the_function():
+    error, _ = _run(jaxloss.reduce(jaxloss.sparse_categorical_crossentropy), jnp.array([0, 5]), PROBS)
+    assert error is not None and "class id outside [0, 3): 5" in error
+    safe = jax.jit(jaxloss.checked(jaxloss.reduce(jaxloss.binary_crossentropy, "sum"), from_logits=False))
+    error, _ = safe(jnp.array([[1.0, 0.0]]), jnp.array([[1.3, 0.2]]))
+    assert error.get() is not None and "`y_pred` must be in" in error.get()
+
+
+def test_labels_beyond_int32_are_reported_outside_jit():
+    # Outside jit the host value is seen (inside, jit's own int64 -> int32 conversion wraps it first).
+    error, _ = jaxloss.checked(jaxloss.SparseCategoricalCrossentropy())(np.array([0, 2**32 + 1]), PROBS[:2])
+    assert error.get() is not None and "class id outside" in error.get()

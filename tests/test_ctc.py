@@ -134,20 +134,68 @@ def test_jit_vmap_and_no_retrace():
     np.testing.assert_allclose(mapped, jaxloss.ctc(labels, logits), rtol=1e-6)
 
 
-def test_custom_vjp_matches_autodiff_through_the_scan():
-    from jaxloss._src import ctc as ctc_lib
-
-    rng = np.random.default_rng(3)
+def _core_inputs(seed=3):
+    rng = np.random.default_rng(seed)
     T, B, S = 7, 3, 7
     emissions = jnp.asarray(jax.nn.log_softmax(rng.normal(size=(T, B, S)), axis=-1), jnp.float32)
-    skip = jnp.asarray(np.where(rng.random((B, S)) < 0.5, 0.0, -1e30), jnp.float32)
+    can_skip = jnp.asarray(rng.random((B, S)) < 0.5)
     active = jnp.arange(T)[:, None] < jnp.array([7, 5, 0])[None, :]
     final = jnp.zeros((B, S), bool).at[:, 5:].set(True)
+    return emissions, can_skip, active, final
+
+
+def test_forward_backward_derivative_matches_autodiff_through_the_scan():
+    from jaxloss._src import ctc as ctc_lib
+
+    emissions, can_skip, active, final = _core_inputs()
     weights = jnp.array([1.0, -2.0, 0.5])
-    custom = jax.grad(lambda e: jnp.sum(weights * ctc_lib._log_likelihood(e, skip, active, final)))(emissions)
-    plain = jax.grad(lambda e: jnp.sum(weights * ctc_lib._log_likelihood_autodiff(e, skip, active, final)))(emissions)
+    custom = jax.grad(lambda e: jnp.sum(weights * ctc_lib._log_likelihood(e, can_skip, active, final)))(emissions)
+    plain = jax.grad(lambda e: jnp.sum(weights * ctc_lib._log_likelihood_autodiff(e, can_skip, active, final)))(emissions)
     np.testing.assert_allclose(custom, plain, rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(ctc_lib._log_likelihood(emissions, skip, active, final), ctc_lib._log_likelihood_autodiff(emissions, skip, active, final))
+    np.testing.assert_allclose(ctc_lib._log_likelihood(emissions, can_skip, active, final), ctc_lib._log_likelihood_autodiff(emissions, can_skip, active, final))
+    tangent = jnp.asarray(np.random.default_rng(9).normal(size=emissions.shape), jnp.float32)
+    _, custom_jvp = jax.jvp(lambda e: ctc_lib._log_likelihood(e, can_skip, active, final), (emissions,), (tangent,))
+    _, plain_jvp = jax.jvp(lambda e: ctc_lib._log_likelihood_autodiff(e, can_skip, active, final), (emissions,), (tangent,))
+    np.testing.assert_allclose(custom_jvp, plain_jvp, rtol=1e-5, atol=1e-5)
+
+
+def test_forward_mode_jvp_jacfwd_and_hessian():
+    logits = jnp.asarray(np.random.default_rng(6).normal(size=(2, 5, 4)), jnp.float32)
+    labels = jnp.array([[1, 2], [3, 3]])
+    f = lambda x: jnp.sum(jaxloss.ctc(labels, x))  # noqa: E731
+    forward, reverse = jax.jacfwd(f)(logits), jax.grad(f)(logits)
+    np.testing.assert_allclose(forward, reverse, rtol=1e-5, atol=1e-6)
+    _, tangent_out = jax.jvp(f, (logits,), (jnp.ones_like(logits),))
+    np.testing.assert_allclose(tangent_out, jnp.sum(reverse), rtol=1e-4, atol=1e-5)
+    hessian = jax.hessian(f)(logits)
+    np.testing.assert_allclose(hessian.reshape(40, 40), hessian.reshape(40, 40).T, rtol=1e-4, atol=1e-5)
+    with jax.enable_x64(True):
+        check_grads(f, (jnp.asarray(logits, jnp.float64),), order=2, modes=["fwd", "rev"], eps=1e-5)
+
+
+@pytest.mark.parametrize("bad", [np.nan, -np.inf, np.inf])
+def test_non_finite_logits_in_frames_past_logit_length_are_ignored(bad):
+    logits = np.random.default_rng(7).normal(size=(2, 6, 4)).astype(np.float32)
+    logits[0, 4:] = bad  # sample 0 has 4 frames
+    lengths = np.array([4, 6])
+    loss = lambda x: jnp.sum(jaxloss.ctc(np.array([[1, 2], [2, 3]]), x, logit_length=lengths))  # noqa: E731
+    value, grad = jax.value_and_grad(loss)(jnp.asarray(logits))
+    clean = np.where(np.isfinite(logits), logits, 0.0)
+    np.testing.assert_allclose(value, loss(jnp.asarray(clean)), rtol=1e-6)
+    assert np.all(np.isfinite(grad)) and np.all(np.asarray(grad[0, 4:]) == 0.0)
+    np.testing.assert_allclose(grad, jax.grad(loss)(jnp.asarray(clean)), rtol=1e-6, atol=1e-7)
+
+
+def test_float32_gradient_is_close_to_float64():
+    """Rescaling and double-float carries keep the float32 gradient within 5e-7 of float64 (benchmarks/ctc_precision.py)."""
+    rng = np.random.default_rng(0)
+    logits = rng.normal(0, 1, (4, 50, 10))
+    labels = jnp.asarray(rng.integers(1, 10, (4, 10)), jnp.int32)
+    grad = lambda x: jax.jit(jax.grad(lambda z: jnp.sum(jaxloss.ctc(labels, z))))(x)  # noqa: E731
+    with jax.enable_x64(True):
+        reference = np.asarray(grad(jnp.asarray(logits, jnp.float64)))
+    single = np.asarray(grad(jnp.asarray(logits, jnp.float32)), np.float64)
+    assert np.max(np.abs(single - reference)) / np.max(np.abs(reference)) < 5e-7
 
 
 def test_no_label_columns_is_the_all_blank_path():

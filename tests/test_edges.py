@@ -26,13 +26,13 @@ def _derivatives(loss, y_true, y_pred, extra, second_order):
     f = lambda p: jnp.sum(loss(y_true, p, **extra))  # noqa: E731
     value, grad = jax.value_and_grad(f)(y_pred)
     hess = None
-    if second_order:  # custom_vjp (CTC) supports reverse-over-reverse, not forward mode
-        hess = (jax.jacrev(jax.jacrev(f)) if isinstance(loss, jaxloss.CTC) else jax.hessian(f))(y_pred)
+    if second_order:
+        hess = jax.hessian(f)(y_pred)
     return value, grad, hess
 
 
 def _finite_value_and_grads(loss, y_true, y_pred, *, second_order=False, **extra):
-    """Value, gradient (and Hessian / reverse-over-reverse for CTC) are all finite."""
+    """Value, gradient (and Hessian) are all finite."""
     value, grad, hess = _derivatives(loss, jnp.asarray(y_true), jnp.asarray(y_pred), extra, second_order)
     chex.assert_tree_all_finite((value, grad) if hess is None else (value, grad, hess))
     return value, grad

@@ -88,14 +88,88 @@ def test_scce_out_of_range_labels_give_zero_like_keras():
     np.testing.assert_allclose(out, [0.0, 0.0])
 
 
-def test_tversky_follows_keras_code_alpha_weights_false_negatives():
+def test_tversky_alpha_weights_false_positives_and_beta_false_negatives():
+    # Keras #23333 (after 3.15.1): alpha weights FP, beta FN, as documented.
     y_true = np.array([[1.0, 1.0, 0.0]])
-    y_pred = np.array([[1.0, 0.0, 1.0]])  # one false negative, one false positive
-    only_fn = jaxloss.tversky(y_true, y_pred, alpha=1.0, beta=0.0, axis=-1)
-    np.testing.assert_allclose(only_fn, [1 - 1 / 2], rtol=1e-6)
+    y_pred = np.array([[1.0, 0.0, 1.0]])  # one true positive, one false negative, one false positive
+    np.testing.assert_allclose(jaxloss.tversky(y_true, y_pred, alpha=1.0, beta=0.0, axis=-1), [1 - 1 / 2], rtol=1e-6)
+    np.testing.assert_allclose(jaxloss.Tversky(alpha=0.2, beta=0.8)([[1, 2], [1, 2]], [[4, 1], [6, 1]]), -0.94444442, rtol=1e-6)
+    only_fp = np.array([[1.0, 1.0, 1.0]])
+    np.testing.assert_allclose(jaxloss.tversky(y_true, only_fp, alpha=0.0, beta=1.0, axis=-1), [0.0], atol=1e-6)
 
 
 def test_keras_hinge_label_conversion_is_batch_wide():
     # Labels in {-1, 0, 1} are not converted; all-{0, 1} labels are.
     np.testing.assert_allclose(jaxloss.hinge([[-1.0, 0.0, 1.0]], [[0.5, 0.5, 0.5]]), [(1.5 + 1.0 + 0.5) / 3])
     np.testing.assert_allclose(jaxloss.hinge([[0.0, 0.0]], [[0.5, 0.5]]), [1.5])
+
+
+def test_cosine_similarity_with_components_near_float32_max():
+    for big in (1e38, 3e38):
+        got = jaxloss.cosine_similarity([[big, 1.0], [big, -big]], [[1.0, 0.0], [1.0, -1.0]])
+        np.testing.assert_allclose(got, [-1.0, -1.0], rtol=1e-6)
+        grad = jax.grad(lambda t: jaxloss.cosine_similarity(t, jnp.array([[1.0, 1.0]])).sum())(jnp.array([[big, 1.0]]))
+        assert np.all(np.isfinite(grad))
+
+
+def test_scalars_are_one_feature():
+    np.testing.assert_allclose(jaxloss.mean_squared_error(1.0, 0.3), 0.49, rtol=1e-6)
+    assert jaxloss.mean_squared_error(1.0, 0.3).shape == ()
+    np.testing.assert_allclose(jaxloss.BinaryCrossentropy()(1.0, 0.3), -np.log(0.3), rtol=1e-6)
+    w = jnp.array([0.5, -1.0, 2.0])
+    x = jnp.asarray(np.random.default_rng(0).normal(size=(5, 3)), jnp.float32)
+    y = jnp.array([1.0, 0.0, 1.0, 1.0, 0.0])
+    per_example = jax.vmap(jax.grad(lambda w, x, y: jaxloss.binary_crossentropy(y, x @ w, from_logits=True)), in_axes=(None, 0, 0))(w, x, y)
+    np.testing.assert_allclose(per_example, (jax.nn.sigmoid(x @ w) - y)[:, None] * x, rtol=1e-5, atol=1e-6)
+
+
+def test_integer_labels_beyond_int32_stay_out_of_range():
+    probs = np.full((1, 3), 1 / 3, np.float32)
+    # int64 2**32 + 1 used to wrap to class 1; uint32 4294967295 used to become -1 and be ignored.
+    np.testing.assert_allclose(jaxloss.sparse_categorical_crossentropy(np.array([2**32 + 1]), probs), [0.0])
+    loss = jaxloss.SparseCategoricalCrossentropy(ignore_class=-1)
+    for label in (np.array([4294967295], np.uint32), jnp.array([4294967295], jnp.uint32)):
+        values, mask = jaxloss.sparse_categorical_crossentropy.with_mask(label, probs, ignore_class=-1)
+        assert bool(mask[0]) and float(values[0]) == 0.0  # out of range, not ignored
+        assert float(loss(label, probs)) == 0.0
+    with jax.enable_x64(True):
+        np.testing.assert_allclose(jaxloss.sparse_categorical_crossentropy(jnp.array([2**32 + 1], jnp.int64), probs), [0.0])
+
+
+@pytest.mark.parametrize("fn", [jaxloss.categorical_crossentropy, jaxloss.categorical_focal_crossentropy])
+def test_single_class_warns_like_keras(fn):
+    with pytest.warns(SyntaxWarning, match=r"expected y_pred.shape to be \(batch_size, num_classes\)"):
+        fn(np.ones((2, 1), np.float32), np.full((2, 1), 0.5, np.float32))
+    with pytest.warns(SyntaxWarning):
+        fn(np.ones((2, 1, 4), np.float32), np.ones((2, 1, 4), np.float32), axis=1)
+    fn(np.ones((2, 4, 1), np.float32), np.ones((2, 4, 1), np.float32), axis=1)  # 4 classes on axis 1: no warning
+
+
+@pytest.mark.parametrize("fn", [jaxloss.categorical_crossentropy, jaxloss.categorical_focal_crossentropy])
+def test_label_smoothing_counts_the_classes_of_the_class_axis(fn):
+    # Keras #23437: K = y_pred.shape[axis]. Moving the class axis last must not change the loss.
+    rng = np.random.default_rng(0)
+    y_true = np.eye(3, dtype=np.float32)[rng.integers(0, 3, (2, 5))]  # (2, 5, 3)
+    y_pred = rng.dirichlet(np.ones(3), (2, 5)).astype(np.float32)
+    last = fn(y_true, y_pred, label_smoothing=0.3)
+    moved = fn(np.moveaxis(y_true, -1, 1), np.moveaxis(y_pred, -1, 1), label_smoothing=0.3, axis=1)
+    np.testing.assert_allclose(moved, last, rtol=1e-6)
+
+
+def test_focal_alpha_list_is_laid_along_the_class_axis():
+    # Keras lays a list alpha along the last axis whatever `axis` is; jaxloss along `axis` (README).
+    rng = np.random.default_rng(1)
+    y_true = np.eye(3, dtype=np.float32)[rng.integers(0, 3, (2, 4))]  # (2, 4, 3)
+    y_pred = rng.dirichlet(np.ones(3), (2, 4)).astype(np.float32)
+    alpha = [0.2, 0.5, 0.9]
+    last = jaxloss.categorical_focal_crossentropy(y_true, y_pred, alpha=alpha)
+    moved = jaxloss.categorical_focal_crossentropy(np.moveaxis(y_true, -1, 1), np.moveaxis(y_pred, -1, 1), alpha=alpha, axis=1)
+    np.testing.assert_allclose(moved, last, rtol=1e-6)
+    np.testing.assert_allclose(jaxloss.categorical_focal_crossentropy(y_true, y_pred, alpha=np.array(alpha)), last, rtol=1e-6)
+
+
+def test_traced_label_smoothing_under_jit():
+    y_true, logits = np.eye(3, dtype=np.float32)[[0, 2]], np.array([[2.0, 0.0, -1.0], [0.5, 0.5, 3.0]], np.float32)
+    for fn in (jaxloss.categorical_crossentropy, jaxloss.binary_crossentropy):
+        traced = jax.jit(lambda s: fn(y_true, logits, from_logits=True, label_smoothing=s))(0.2)  # noqa: B023
+        np.testing.assert_allclose(traced, fn(y_true, logits, from_logits=True, label_smoothing=0.2), rtol=1e-6)

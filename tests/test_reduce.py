@@ -122,3 +122,38 @@ def test_dtype_result_is_cast_but_computed_in_float32():
     # mean of -log(1.19e-7) and -log(1e-7) at the float32 clip; Keras in float16 gives inf.
     assert np.isfinite(float(out)) and abs(float(out) - (15.942385 + 16.118095) / 2) < 0.02
     assert jaxloss.MeanSquaredError(dtype="mixed_bfloat16").dtype == "bfloat16"
+
+
+def test_batch_weight_and_timestep_mask_align_on_the_batch_axis():
+    # A (B,) weight with a (B, T) mask on (B, T) values scales rows, not columns.
+    out = jaxloss.MeanSquaredError(reduction=None)(jnp.ones((3, 3, 2)), jnp.zeros((3, 3, 2)), jnp.array([1.0, 0.0, 0.0]), mask=jnp.ones((3, 3), bool))
+    np.testing.assert_allclose(out, [[1.0, 1.0, 1.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    mask = np.array([[1, 1, 0], [1, 0, 0], [0, 0, 0]], bool)
+    weights = np.array([2.0, 3.0, 4.0])
+    per_step = np.full((3, 3), 1.0)
+    for reduction, expected in [
+        ("sum", (per_step * weights[:, None] * mask).sum()),
+        ("sum_over_batch_size", (per_step * weights[:, None] * mask).sum() / mask.sum()),
+        ("mean_with_sample_weight", (per_step * weights[:, None] * mask).sum() / (weights[:, None] * mask).sum()),
+    ]:
+        got = jaxloss.MeanSquaredError(reduction=reduction)(np.ones((3, 3, 2)), np.zeros((3, 3, 2)), weights, mask=mask)
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
+
+
+def test_batch_weight_with_the_mask_of_ignore_class():
+    loss = jaxloss.SparseCategoricalCrossentropy(ignore_class=-1, from_logits=True)
+    labels = np.zeros((3, 5), np.int32)
+    labels[0, :2] = -1
+    weights = np.array([1.0, 2.0, 0.0])
+    got = loss(labels, np.zeros((3, 5, 4), np.float32), weights)
+    per_item = np.log(4.0)
+    np.testing.assert_allclose(got, per_item * (3 * 1.0 + 5 * 2.0) / 13, rtol=1e-6)
+    assert float(loss(np.zeros((3, 5), np.int32), np.zeros((3, 5, 4), np.float32), np.ones(3))) > 0  # no broadcast error
+
+
+def test_user_batch_mask_with_a_timestep_mask_of_the_function():
+    loss = jaxloss.SparseCategoricalCrossentropy(ignore_class=-1, from_logits=True, reduction="sum")
+    labels = np.zeros((2, 3), np.int32)
+    labels[0, 0] = -1
+    got = loss(labels, np.zeros((2, 3, 4), np.float32), mask=np.array([True, False]))
+    np.testing.assert_allclose(got, 2 * np.log(4.0), rtol=1e-6)  # row 0 only, its ignored step excluded

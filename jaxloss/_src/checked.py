@@ -17,6 +17,7 @@ import jax.numpy as jnp
 from jax.experimental import checkify
 
 from jaxloss._src import categorical, ctc, metric_learning, probabilistic
+from jaxloss._src._numerics import as_labels
 from jaxloss._src.classes import Loss
 
 
@@ -40,7 +41,7 @@ def _within(name: str, x: Any, low: float, high: float | None, what: str) -> Non
 
 
 def _labels(name: str, labels: Any, num_classes: int, ignore: int | None = None) -> None:
-    labels = jnp.asarray(labels)
+    labels = as_labels(name, labels)  # saturating, as the losses read them: 2**32 + 1 stays out of range
     bad = (labels < 0) | (labels >= num_classes)
     if ignore is not None:
         bad = bad & (labels != ignore)
@@ -85,16 +86,33 @@ def _poisson(cfg: dict, y_true: Any, y_pred: Any, **_: Any) -> None:
 
 def _ctc(cfg: dict, y_true: Any, y_pred: Any, label_length: Any = None, logit_length: Any = None, **_: Any) -> None:
     _, max_time, num_classes = jnp.shape(y_pred)
-    _labels("y_true", y_true, num_classes)
-    if label_length is not None:
-        _within("label_length", label_length, 0, jnp.shape(y_true)[1], "at most the padded label length")
+    labels = as_labels("y_true", y_true)
+    blank = cfg.get("blank_index", 0)
+    if label_length is None:  # Keras's form: the label is the first count_nonzero(labels != blank) entries.
+        lengths = jnp.sum(labels != blank, axis=1)
+    else:
+        _within("label_length", label_length, 0, labels.shape[1], "at most the padded label length")
+        lengths = as_labels("label_length", label_length)
+    # Only the entries within label_length are read: padding beyond it (e.g. -1) is fine.
+    in_label = jnp.arange(labels.shape[1])[None, :] < lengths[:, None]
+    _check_all(in_label & ((labels < 0) | (labels >= num_classes)), labels, f"`y_true` has a class id outside [0, {num_classes}): {{value}}.")
+    _check_all(in_label & (labels == blank), labels, f"`y_true` has the blank id {blank} within label_length; the loss reads it as a label: {{value}}.")
     if logit_length is not None:
         _within("logit_length", logit_length, 0, max_time, "at most the padded number of frames")
 
 
-def _circle(cfg: dict, y_true: Any, y_pred: Any, **_: Any) -> None:
-    norms = jnp.linalg.norm(jnp.asarray(y_pred, jnp.float32), axis=-1)
-    _within("y_pred row norms", norms, 1.0 - 1e-3, 1.0 + 1e-3, "Circle expects L2-normalized embeddings")
+def _unit_rows(name: str, x: Any) -> None:
+    x = jnp.asarray(x)
+    # A unit vector rounded to x's dtype has a norm within about one ulp of 1 (bf16: 2**-8 relative).
+    tolerance = max(1e-3, float(jnp.finfo(x.dtype).eps)) if jnp.issubdtype(x.dtype, jnp.floating) else 1e-3
+    norms = jnp.linalg.norm(x.astype(jnp.float32), axis=-1)
+    _within(f"{name} row norms", norms, 1.0 - tolerance, 1.0 + tolerance, "Circle expects L2-normalized embeddings")
+
+
+def _circle(cfg: dict, y_true: Any, y_pred: Any, ref_embeddings: Any = None, **_: Any) -> None:
+    _unit_rows("y_pred", y_pred)
+    if ref_embeddings is not None:
+        _unit_rows("ref_embeddings", ref_embeddings)
 
 
 # Value checks per per-sample function (the finiteness of every input applies to all).
@@ -110,6 +128,13 @@ _VALUE_CHECKS: dict[Callable[..., Any], Callable[..., None]] = {
     ctc.ctc: _ctc,
     metric_learning.circle: _circle,
 }
+
+
+def _value_check(fn: Callable[..., Any]) -> Callable[..., None] | None:
+    """The value checks of `fn`, or of the per-sample function it wraps (`reduce(fn)`)."""
+    while fn not in _VALUE_CHECKS and hasattr(fn, "__wrapped__"):
+        fn = fn.__wrapped__
+    return _VALUE_CHECKS.get(fn)
 
 
 def checked(loss: Loss | Callable[..., jax.Array], **config: Any) -> Callable[..., tuple[checkify.Error, jax.Array]]:
@@ -151,7 +176,7 @@ def checked(loss: Loss | Callable[..., jax.Array], **config: Any) -> Callable[..
 
     else:
         raise TypeError(f"`loss` must be a jaxloss.Loss instance or a per-sample function. Received: {loss!r}")
-    value_check = _VALUE_CHECKS.get(fn)
+    value_check = _value_check(fn)
 
     def run(y_true: Any, y_pred: Any, *args: Any, **inputs: Any) -> jax.Array:
         arrays = {"y_true": y_true, "y_pred": y_pred, **dict(zip(("sample_weight",), args)), **inputs}

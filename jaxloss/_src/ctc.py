@@ -2,14 +2,15 @@
 
 The forward (alpha) recursion runs in log space as a `lax.scan` over time on
 the extended label sequence `blank, l1, blank, l2, ..., lN, blank` (S = 2L+1
-states), rescaled every frame so that float32 keeps its precision over long
-inputs. Emission log-probabilities are gathered with indexing, O(B*T*S),
-rather than optax's one-hot einsum, O(B*T*L*C). The derivative is the
-forward-backward one, given as a `custom_jvp`: a reverse `lax.scan` carries
-the scaled beta and emits the posterior state occupancy, which is the
-derivative of log P with respect to each emission. Forward mode (`jvp`,
-`jacfwd`) uses it directly; reverse mode transposes it, storing only the
-occupancies.
+states), rescaled every frame, with each log-probability carried as a
+double-float so that float32 keeps its precision over long inputs. Emission
+log-probabilities are gathered from the logits with indexing, O(B*T*S), rather
+than optax's one-hot einsum, O(B*T*L*C), and no [B, T, C] log-softmax is
+stored. The derivative is the forward-backward one, given as a `custom_jvp`:
+a reverse `lax.scan` carries the scaled beta, and the posterior state
+occupancies (softmax over states of alpha + beta) are the derivative of
+log P with respect to each emission. Forward mode (`jvp`, `jacfwd`) uses them
+directly; reverse mode transposes the linear map, storing only the occupancies.
 """
 
 from __future__ import annotations
@@ -25,68 +26,98 @@ from jaxloss._src._numerics import as_float, as_labels
 _LOG_ZERO = -1e30
 
 
-def _lse3(a: jax.Array, b: jax.Array, c: jax.Array) -> jax.Array:
-    """log(e^a + e^b + e^c) in one pass (inputs are finite, so no inf - inf)."""
-    m = jnp.maximum(jnp.maximum(a, b), c)
-    return m + jnp.log(jnp.exp(a - m) + jnp.exp(b - m) + jnp.exp(c - m))
+def _two_sum(a: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """(s, e) with s = fl(a + b) and a + b = s + e exactly (Knuth's TwoSum; no fast-math reassociation on XLA)."""
+    s = a + b
+    b_part = s - a
+    return s, (a - (s - b_part)) + (b - b_part)
 
 
-def _neighbours(x: jax.Array, *, before: bool) -> tuple[jax.Array, jax.Array]:
-    """The states one and two before (or after) each state, log(0) past the ends.
+def _neighbours(x: jax.Array, fill: float, *, before: bool) -> tuple[jax.Array, jax.Array]:
+    """The states one and two before (or after) each state, `fill` past the ends.
 
     One concatenation serves both shifts: cheaper per scan step than two.
     """
-    fill = jnp.full((x.shape[0], 2), _LOG_ZERO, x.dtype)
+    pad = jnp.full((x.shape[0], 2), fill, x.dtype)
     if before:
-        padded = jnp.concatenate([fill, x], axis=1)
+        padded = jnp.concatenate([pad, x], axis=1)
         return padded[:, 1:-1], padded[:, :-2]
-    padded = jnp.concatenate([x, fill], axis=1)
+    padded = jnp.concatenate([x, pad], axis=1)
     return padded[:, 1:-1], padded[:, 2:]
 
 
-def _normalized(x: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """x - max over states, and that max: keeps log-probabilities near 0 so that no digits cancel."""
-    peak = jnp.max(x, axis=1)
-    return x - peak[:, None], peak
+# The recursions carry each log-probability as an unevaluated sum hi + lo of two
+# float32 numbers (a double-float). A plain float32 log-probability of magnitude
+# |x| is rounded by eps * |x| at every frame; the pair keeps the rounding at eps
+# times the per-frame increment instead, so long inputs keep float32 precision.
+Pair = tuple[jax.Array, jax.Array]
+
+
+def _merge(x: Pair, skip: jax.Array, *, before: bool) -> Pair:
+    """log(e^x[s] + e^x[s -/+ 1] + e^(x[s -/+ 2] + skip)) for every state s, as a pair (top hi, the rest)."""
+    hi, lo = x
+    # A state at log(0) has a meaningless lo (it absorbed increments): 0 keeps the exponents below bounded.
+    lo = jnp.where(hi > _LOG_ZERO / 2, lo, 0.0)
+    hi1, hi2 = _neighbours(hi, _LOG_ZERO, before=before)
+    lo1, lo2 = _neighbours(lo, 0.0, before=before)
+    hi2 = hi2 + skip
+    top = jnp.maximum(jnp.maximum(hi, hi1), hi2)
+    # hi - top is exact for the terms that matter (Sterbenz), so each lo enters at its own small magnitude.
+    spread = jnp.exp((hi - top) + lo) + jnp.exp((hi1 - top) + lo1) + jnp.exp((hi2 - top) + lo2)
+    return top, jnp.log(spread)
+
+
+def _plus(x: Pair, y: jax.Array) -> Pair:
+    hi, err = _two_sum(x[0], y)
+    return hi, x[1] + err
+
+
+def _rescaled(x: Pair) -> tuple[Pair, jax.Array]:
+    """x - max over states (exactly, as a pair), and that max: Rabiner's scaling in log space.
+
+    lo stays small without renormalizing: `_merge` folds it into a fresh lo at every frame.
+    """
+    peak = jnp.max(x[0], axis=1)
+    hi, lo = _plus(x, -peak[:, None])
+    return _two_sum(hi, lo), peak
 
 
 def _alphas(emissions, can_skip, active, keep_all):
     """Scaled forward recursion over [T, B, S] emissions.
 
     Returns the log-normalizer (the sum of the per-frame scales, [B]) and the
-    scaled alphas: all of them [T, B, S], or the last [B, S]. Each frame is
-    rescaled to a maximum of 0 (Rabiner's scaling, in log space), so the
-    alphas stay small and alpha + beta keeps float32 precision for long inputs.
+    scaled alphas as (hi, lo) pairs: all of them [T, B, S], or the last [B, S].
+    Each frame is rescaled to a maximum of 0 (Rabiner's scaling, in log space),
+    so alpha + beta keeps float32 precision for long inputs.
     """
     skip_penalty = jnp.where(can_skip, 0.0, _LOG_ZERO).astype(emissions.dtype)
 
     def step(carry, inputs):
         log_alpha, log_scale = carry
         emit, is_active = inputs  # [B, S], [B]
-        prev1, prev2 = _neighbours(log_alpha, before=True)
-        merged, peak = _normalized(_lse3(log_alpha, prev1, prev2 + skip_penalty) + emit)
+        merged, peak = _rescaled(_plus(_merge(log_alpha, skip_penalty, before=True), emit))
         # Frames past logit_length carry the state unchanged.
-        log_alpha = jnp.where(is_active[:, None], merged, log_alpha)
-        log_scale = log_scale + jnp.where(is_active, peak, 0.0)
+        log_alpha = tuple(jnp.where(is_active[:, None], new, old) for new, old in zip(merged, log_alpha))
+        log_scale = _plus(log_scale, jnp.where(is_active, peak, 0.0))
         return (log_alpha, log_scale), (log_alpha if keep_all else None)
 
     # Start one step before t=0 in a virtual state whose only successors are states 0 and 1.
     batch, num_states = emissions.shape[1:]
-    init = jnp.concatenate(
-        [jnp.zeros((batch, 1), emissions.dtype), jnp.full((batch, num_states - 1), _LOG_ZERO, emissions.dtype)], axis=1
-    )
-    (last, log_scale), every = jax.lax.scan(step, (init, jnp.zeros((batch,), emissions.dtype)), (emissions, active))
+    zeros = jnp.zeros((batch, num_states), emissions.dtype)
+    init = (zeros.at[:, 1:].set(_LOG_ZERO), zeros)
+    (last, log_scale), every = jax.lax.scan(step, (init, (zeros[:, 0], zeros[:, 0])), (emissions, active))
     return log_scale, (every if keep_all else last)
 
 
-def _final_logsumexp(log_alpha: jax.Array, final: jax.Array) -> jax.Array:
-    return jax.nn.logsumexp(jnp.where(final, log_alpha, _LOG_ZERO), axis=1)
+def _log_likelihood_from(log_scale: Pair, last: Pair, final: jax.Array) -> jax.Array:
+    end = jax.nn.logsumexp(jnp.where(final, last[0] + last[1], _LOG_ZERO), axis=1)
+    return log_scale[0] + (log_scale[1] + end)
 
 
 def _log_likelihood_autodiff(emissions, can_skip, active, final):
     """log P(label | input) per sample; differentiable by plain autodiff (the reference)."""
     log_scale, last = _alphas(emissions, can_skip, active, keep_all=False)
-    return log_scale + _final_logsumexp(last, final)
+    return _log_likelihood_from(log_scale, last, final)
 
 
 def _occupancy(emissions, can_skip, active, final, alphas):
@@ -96,22 +127,23 @@ def _occupancy(emissions, can_skip, active, final, alphas):
     over the states of each frame; that is exact, since sum_s alpha_t(s) beta_t(s) = P
     for every frame, and it makes each frame's occupancies sum to 1 in float32.
     """
-    last_beta = jnp.where(final, 0.0, _LOG_ZERO).astype(emissions.dtype)
-    skip_into = _neighbours(jnp.where(can_skip, 0.0, _LOG_ZERO).astype(emissions.dtype), before=False)[1]
+    zeros = jnp.zeros(final.shape, emissions.dtype)
+    last_beta = (jnp.where(final, 0.0, _LOG_ZERO).astype(emissions.dtype), zeros)
+    skip_into = _neighbours(jnp.where(can_skip, 0.0, _LOG_ZERO).astype(emissions.dtype), _LOG_ZERO, before=False)[1]
 
     def step(beta, inputs):
         # beta: scaled log-probability of finishing from each state after frame t (emission at t excluded).
-        alpha, emit, is_active = inputs  # frame t
-        occupancy = jax.nn.softmax(alpha + beta, axis=1)
-        occupancy = jnp.where(is_active[:, None], occupancy, 0.0)
-        ahead = emit + beta
-        next1, next2 = _neighbours(ahead, before=False)
-        beta_before, _ = _normalized(_lse3(ahead, next1, next2 + skip_into))
+        emit, is_active = inputs  # frame t
+        before, _ = _rescaled(_merge(_plus(beta, emit), skip_into, before=False))
         # If frame t is past logit_length, frame t - 1 (if active) is the last one.
-        return jnp.where(is_active[:, None], beta_before, last_beta), occupancy
+        return tuple(jnp.where(is_active[:, None], new, last) for new, last in zip(before, last_beta)), beta
 
-    _, occupancy = jax.lax.scan(step, last_beta, (alphas, emissions, active), reverse=True)
-    return occupancy
+    _, betas = jax.lax.scan(step, last_beta, (emissions, active), reverse=True)
+    # One vectorized softmax over all frames, outside the scan: cheaper than one per step.
+    both, err = _two_sum(alphas[0], betas[0])
+    # Subtract the largest hi before adding the lo parts: the pairs' digits reach the softmax.
+    exponent = (both - jnp.max(both, axis=2, keepdims=True)) + (err + alphas[1] + betas[1])
+    return jnp.where(active[:, :, None], jax.nn.softmax(exponent, axis=2), 0.0)
 
 
 @jax.custom_jvp
@@ -123,8 +155,8 @@ def _log_likelihood(emissions, can_skip, active, final):
 @_log_likelihood.defjvp
 def _log_likelihood_jvp(primals, tangents):
     emissions, can_skip, active, final = primals
-    log_scale, alphas = _alphas(emissions, can_skip, active, keep_all=True)  # [B], [T, B, S]
-    log_likelihood = log_scale + _final_logsumexp(alphas[-1], final)
+    log_scale, alphas = _alphas(emissions, can_skip, active, keep_all=True)  # [B] and [T, B, S] pairs
+    log_likelihood = _log_likelihood_from(log_scale, (alphas[0][-1], alphas[1][-1]), final)
     # d log P / d emission(t, s) is the occupancy of (t, s); linear in the tangent, so reverse mode transposes it.
     occupancy = _occupancy(emissions, can_skip, active, final, alphas)
     return log_likelihood, jnp.einsum("tbs,tbs->b", occupancy, tangents[0])
@@ -213,11 +245,12 @@ def ctc(
     active = jnp.arange(max_time)[:, None] < logit_length[None, :]  # [T, B]
     # Frames past logit_length are never read: zeroing them keeps a NaN or inf there out of the gradient.
     logits = jnp.where(jnp.swapaxes(active, 0, 1)[:, :, None], logits, 0.0)
-    log_probs = jax.nn.log_softmax(logits, axis=-1)  # [B, T, C]
+    log_normalizer = jax.nn.logsumexp(logits, axis=-1, keepdims=True)  # [B, T, 1]
     num_states = 2 * max_label + 1
     # Extended labels: even states are blanks, odd state 2k+1 is label k.
     states = _interleave(jnp.full((batch, max_label + 1), blank_index, jnp.int32), jnp.clip(labels, 0, num_classes - 1))
-    emissions = jnp.take_along_axis(log_probs, states[:, None, :], axis=2)  # [B, T, S] gather, no one-hot
+    # log_softmax at the S states only: gathering from the logits never materializes a [B, T, C] copy.
+    emissions = jnp.take_along_axis(logits, states[:, None, :], axis=2) - log_normalizer  # [B, T, S], no one-hot
     # A -inf logit becomes log(0) = _LOG_ZERO: finite, so no -inf - -inf in the recursions.
     emissions = jnp.maximum(emissions, _LOG_ZERO)
     # A label state may skip the blank before it unless it repeats the previous label.
@@ -230,7 +263,7 @@ def ctc(
     if max_time:
         log_likelihood = _log_likelihood(jnp.swapaxes(emissions, 0, 1), can_skip, active, final)  # time-major
     else:  # No frames: only the empty label has probability 1.
-        log_likelihood = jnp.where(label_length == 0, 0.0, _LOG_ZERO).astype(log_probs.dtype)
+        log_likelihood = jnp.where(label_length == 0, 0.0, _LOG_ZERO).astype(logits.dtype)
 
     # Feasible iff there are enough frames: one per label plus one blank between repeats.
     in_label = label_pos[None, :] < label_length[:, None]
