@@ -27,7 +27,7 @@ def _ids(prefix: str, data: dict) -> list[str]:
 
 
 def test_covers_every_loss_class_and_every_gradient():
-    assert {c["loss"] for c in RANDOM["cases"]} == {cls.__name__ for cls in jaxloss._src.classes.LOSS_CLASSES}
+    assert {c["loss"] for c in RANDOM["cases"]} == {cls.__name__ for cls in jaxloss._src.classes.LOSSES}
     for key in ("grad", "grad_true", "grad_weight"):
         assert any(key in c["keras"] for c in RANDOM["cases"]), key
     assert any(c["config"].get("axis") == 1 and c["config"].get("label_smoothing") for c in RANDOM["cases"])

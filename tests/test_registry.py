@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 
 import jaxloss
-from jaxloss._src.classes import LOSS_CLASSES
-from jaxloss._src.registry import LOSS_FUNCTIONS
+from jaxloss._src.classes import LOSSES as LOSS_CLASSES
+LOSS_FUNCTIONS = [cls.fn for cls in LOSS_CLASSES]
 
 ALIASES = {
     "mse": jaxloss.mean_squared_error, "MSE": jaxloss.mean_squared_error,

@@ -263,7 +263,7 @@ def main() -> int:
     keras.config.set_floatx(dtype)
 
     rng = np.random.default_rng(args.seed)
-    names = [cls.__name__ for cls in jaxloss._src.classes.LOSS_CLASSES]
+    names = [cls.__name__ for cls in jaxloss._src.classes.LOSSES]
     stored, failures, counts = [], 0, {}
     for name in names:
         for _ in range(args.per_loss):

@@ -8,14 +8,18 @@ value checks: they cannot be inspected without a device round-trip.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import numbers
+import typing
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Annotated, Any, TypeVar, Union
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
-REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
+REDUCTIONS: tuple[str | None, ...] = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
 
 def check_reduction(reduction: Any) -> None:
@@ -26,124 +30,181 @@ def check_reduction(reduction: Any) -> None:
         )
 
 
-def _is_real(value: Any) -> bool:
-    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+def canonical_dtype(dtype: Any) -> str | None:
+    """A floating dtype (or Keras policy name) as a hashable name: 'mixed_float16' -> 'float16'."""
+    if dtype is None:
+        return None
+    if isinstance(dtype, str) and dtype.startswith("mixed_"):
+        dtype = dtype[len("mixed_") :]
+    try:
+        canonical = jnp.dtype(dtype)
+    except TypeError:
+        raise ValueError(
+            f"`dtype` must be a floating dtype name such as 'float32' or 'bfloat16'. Received: dtype={dtype!r}"
+        ) from None
+    if not jnp.issubdtype(canonical, jnp.floating):
+        raise ValueError(f"`dtype` must be a floating dtype. Received: dtype={dtype!r}")
+    return canonical.name
+
+
+# Config fields. The rule for every field: a value of the wrong type raises
+# TypeError, a value of the right type outside its range raises ValueError.
+# Values that are not concrete (tracers) skip the range checks.
+
+
+def _received(name: str, value: Any) -> str:
+    return f"Received: {name}={value!r} of type {type(value).__name__}"
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
 
 
 def _real(name: str, value: Any) -> float | None:
-    """Returns `value` as a float if it is a concrete real number, else None."""
-    if isinstance(value, bool):
-        raise TypeError(f"`{name}` must be a number, not a bool. Received: {name}={value!r}")
-    if _is_real(value):
+    """Returns `value` as a float if it is a concrete real number, else None (a tracer)."""
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be a number, not a bool. {_received(name, value)}")
+    if isinstance(value, numbers.Real):
         return float(value)
-    if isinstance(value, (np.ndarray, np.generic)) and np.ndim(value) == 0:
+    if isinstance(value, (np.ndarray, np.generic)) and np.ndim(value) == 0 and np.issubdtype(value.dtype, np.number):
         return float(value)
-    if isinstance(value, (str, bytes, Sequence)):
-        raise TypeError(f"`{name}` must be a number. Received: {name}={value!r}")
-    return None  # A traced or device value: checked by its user, not here.
+    if isinstance(value, jax.core.Tracer) and jnp.ndim(value) == 0:
+        return None  # Traced: used as is, range unchecked.
+    if isinstance(value, jax.Array) and jnp.ndim(value) == 0 and jnp.issubdtype(value.dtype, jnp.number):
+        return float(value)
+    raise TypeError(f"`{name}` must be a number. {_received(name, value)}")
 
 
 def _boolean(name: str, value: Any) -> None:
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"`{name}` must be a bool. Received: {name}={value!r} of type {type(value).__name__}")
+        raise TypeError(f"`{name}` must be a bool. {_received(name, value)}")
 
 
-def _unit_interval(name: str, value: Any) -> None:
-    v = _real(name, value)
-    if v is not None and not 0.0 <= v <= 1.0:
-        raise ValueError(f"`{name}` must be in [0, 1]. Received: {name}={value!r}")
+def _in_range(test: Callable[[float], bool], expected: str) -> Callable[[str, Any], None]:
+    def check(name: str, value: Any) -> None:
+        v = _real(name, value)
+        if v is not None and not test(v):
+            raise ValueError(f"`{name}` must be {expected}. Received: {name}={value!r}")
+
+    return check
 
 
-def _open_unit_interval(name: str, value: Any) -> None:
-    v = _real(name, value)
-    if v is not None and not 0.0 < v < 1.0:
-        raise ValueError(f"`{name}` must be in the open interval (0, 1). Received: {name}={value!r}")
+_unit_interval = _in_range(lambda v: 0.0 <= v <= 1.0, "in [0, 1]")
+_open_unit_interval = _in_range(lambda v: 0.0 < v < 1.0, "in the open interval (0, 1)")
+_positive = _in_range(lambda v: v > 0.0, "> 0")
+_non_negative = _in_range(lambda v: v >= 0.0, ">= 0")
+_finite = _in_range(np.isfinite, "finite")
 
 
-def _positive(name: str, value: Any) -> None:
-    v = _real(name, value)
-    if v is not None and not v > 0.0:
-        raise ValueError(f"`{name}` must be > 0. Received: {name}={value!r}")
+def _sequence(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) or (isinstance(value, (np.ndarray, jax.Array)) and np.ndim(value) > 0)
 
 
-def _non_negative(name: str, value: Any) -> None:
-    v = _real(name, value)
-    if v is not None and not v >= 0.0:
-        raise ValueError(f"`{name}` must be >= 0. Received: {name}={value!r}")
-
-
-def _finite(name: str, value: Any) -> None:
-    v = _real(name, value)
-    if v is not None and not np.isfinite(v):
-        raise ValueError(f"`{name}` must be finite. Received: {name}={value!r}")
-
-
-def _alpha(name: str, value: Any) -> None:
-    """A scalar weight, or a per-class sequence of weights (focal losses)."""
-    if isinstance(value, (list, tuple)):
-        if not value:
-            raise ValueError(f"`{name}` must be a number or a non-empty list of numbers. Received: {name}={value!r}")
-        for item in value:
-            _finite(name, item)
+def _class_weights(name: str, value: Any) -> None:
+    """A scalar weight, or one weight per class (a list, tuple or 1-D array)."""
+    if not _sequence(value):
+        _finite(name, value)
         return
-    _finite(name, value)
+    if isinstance(value, jax.core.Tracer):
+        return
+    items = np.asarray(value).tolist() if not isinstance(value, (list, tuple)) else value
+    if np.ndim(items) != 1 or not len(items):
+        raise ValueError(f"`{name}` must be a number or a non-empty 1-D list of numbers. Received: {name}={value!r}")
+    for item in items:
+        _finite(name, item)
+
+
+def _axes(name: str, value: Any) -> None:
+    """An int axis, a sequence of int axes, or None."""
+    if value is None:
+        return
+    items = np.asarray(value).tolist() if isinstance(value, np.ndarray) else value
+    for item in items if isinstance(items, (list, tuple)) else (items,):
+        if not _is_int(item):
+            raise TypeError(f"`{name}` must be an int, a tuple of ints or None. {_received(name, value)}")
 
 
 def _axis(name: str, value: Any) -> None:
-    """An int axis, a tuple of int axes, or None (where the loss allows it)."""
-    items = value if isinstance(value, (list, tuple)) else (value,)
-    for item in items:
-        if item is None and len(items) == 1:
-            continue
-        if isinstance(item, bool) or not isinstance(item, (int, np.integer)):
-            raise ValueError(f"`{name}` must be of type `int`. Received: {name}={value!r} of type {type(item).__name__}")
+    if not _is_int(value):
+        raise TypeError(f"`{name}` must be of type `int`. {_received(name, value)}")
 
 
 def _optional_int(name: str, value: Any) -> None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, (int, np.integer))):
-        raise TypeError(f"`{name}` must be an int or None. Received: {name}={value!r}")
+    if value is not None and not _is_int(value):
+        raise TypeError(f"`{name}` must be an int or None. {_received(name, value)}")
 
 
 def _non_negative_int(name: str, value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"`{name}` must be an int. Received: {name}={value!r}")
+    if not _is_int(value):
+        raise TypeError(f"`{name}` must be an int. {_received(name, value)}")
     if value < 0:
         raise ValueError(f"`{name}` must be >= 0. Received: {name}={value!r}")
 
 
-# One table for every configuration argument of every loss, used by both the
-# per-sample functions (at trace time) and the loss classes (at construction).
-_CONFIG_CHECKS: dict[str, Callable[[str, Any], None]] = {
-    "from_logits": _boolean,
-    "apply_class_balancing": _boolean,
-    "remove_diagonal": _boolean,
-    "zero_infinity": _boolean,
-    "label_smoothing": _unit_interval,
-    "delta": _positive,
-    "q": _open_unit_interval,
-    "gamma": _non_negative,
-    "margin": _finite,
-    "alpha": _alpha,
-    "beta": _finite,
-    "axis": _axis,
-    "ignore_class": _optional_int,
-    "blank_index": _non_negative_int,
-}
+def _to_tuple(value: Any) -> Any:
+    """Lists and arrays become tuples of Python numbers, so that loss instances stay hashable."""
+    if _sequence(value):
+        return tuple(np.asarray(value).tolist())
+    if isinstance(value, (np.generic, jax.Array)):
+        return value.item()
+    return value
 
 
-def check_config(**config: Any) -> None:
-    """Validates loss configuration values by argument name (names not in the table pass)."""
-    for name, value in config.items():
-        check = _CONFIG_CHECKS.get(name)
-        if check is not None:
-            check(name, value)
+@dataclasses.dataclass(frozen=True)
+class Spec:
+    """How a config field is checked, and how a loss class stores it (`convert`)."""
+
+    check: Callable[[str, Any], None]
+    convert: Callable[[Any], Any] = _to_tuple
+
+
+# The config field types. A per-sample function annotates its config with them
+# and a loss class its fields, so that both validate the same way, by field.
+Flag = Annotated[bool, Spec(_boolean)]
+Fraction = Annotated[float, Spec(_unit_interval)]
+OpenFraction = Annotated[float, Spec(_open_unit_interval)]
+PositiveFloat = Annotated[float, Spec(_positive)]
+NonNegativeFloat = Annotated[float, Spec(_non_negative)]
+FiniteFloat = Annotated[float, Spec(_finite)]
+ClassWeights = Annotated[Union[float, Sequence[float]], Spec(_class_weights)]
+Axis = Annotated[int, Spec(_axis)]
+Axes = Annotated[Union[int, Sequence[int], None], Spec(_axes)]
+ClassId = Annotated[int, Spec(_non_negative_int)]
+OptionalClassId = Annotated[Union[int, None], Spec(_optional_int)]
+
+
+def specs(obj: Any) -> dict[str, Spec]:
+    """The config fields of a per-sample function or loss class: name -> Spec, from its annotations."""
+    hints = typing.get_type_hints(obj, include_extras=True)
+    found = {}
+    for name, hint in hints.items():
+        for meta in getattr(hint, "__metadata__", ()):
+            if isinstance(meta, Spec):
+                found[name] = meta
+    return found
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def validates_config(fn: _F) -> _F:
+    """Makes a per-sample function check its config fields (annotated with the types above) at every call."""
+    field_specs = specs(fn)
+
+    @functools.wraps(fn)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        for name, value in kwargs.items():
+            spec = field_specs.get(name)
+            if spec is not None:
+                spec.check(name, value)
+        return fn(*args, **kwargs)
+
+    return typing.cast(_F, checked)
 
 
 def canonical_axis(axis: Any, ndim: int, *, arg: str = "axis") -> int:
     """Returns `axis` as a non-negative int for an array of rank `ndim`."""
     _axis(arg, axis)
-    if axis is None or isinstance(axis, (list, tuple)):
-        raise ValueError(f"`{arg}` must be a single int here. Received: {arg}={axis!r}")
     if not -ndim <= axis < ndim:
         raise ValueError(f"`{arg}` is out of range for an input of rank {ndim}. Received: {arg}={axis}")
     return int(axis) % ndim
@@ -182,6 +243,6 @@ def check_integer_labels(name: str, labels: jnp.ndarray) -> None:
 
 def check_numeric(name: str, x: jnp.ndarray) -> None:
     if not (jnp.issubdtype(x.dtype, jnp.number) or x.dtype == jnp.bool_):
-        raise TypeError(f"`{name}` must be numeric. Received: {name}.dtype={x.dtype}")
+        raise TypeError(f"`{name}` must be a numeric array. Received: {name}.dtype={x.dtype}")
     if jnp.issubdtype(x.dtype, jnp.complexfloating):
-        raise TypeError(f"`{name}` must be real, not complex. Received: {name}.dtype={x.dtype}")
+        raise TypeError(f"`{name}` must be a numeric array of real numbers, not complex. Received: {name}.dtype={x.dtype}")

@@ -21,10 +21,12 @@ def compute_dtype(dtype: Any) -> jnp.dtype:
 
 
 def _as_array(name: str, x: ArrayLike) -> jax.Array:
+    if isinstance(x, (str, bytes)) or (isinstance(x, (list, tuple)) and x and isinstance(x[0], (str, bytes))):
+        raise TypeError(f"`{name}` must be a numeric array. Received text: {x!r}")
     try:
         x = jnp.asarray(x)
-    except TypeError as err:
-        raise TypeError(f"`{name}` must be a numeric array. Received a value JAX cannot convert: {err}") from None
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"`{name}` must be a numeric array. Received {type(x).__name__}, which JAX cannot convert: {err}") from None
     _checks.check_numeric(name, x)
     return x
 

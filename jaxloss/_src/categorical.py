@@ -10,6 +10,9 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from jaxloss._src import _checks
+from jaxloss._src._checks import Axis, ClassWeights, Flag, Fraction, NonNegativeFloat, OpenFraction, OptionalClassId, validates_config
+from jaxloss._src.checked import class_ids, probabilities, within
+from jaxloss._src.classes import Loss
 from jaxloss._src._numerics import (
     as_float,
     as_labels,
@@ -23,10 +26,20 @@ from jaxloss._src._numerics import (
 )
 from jaxloss._src.reduce import LossWithMask, returns_mask
 
+__all__ = [
+    "categorical_crossentropy",
+    "categorical_focal_crossentropy",
+    "sparse_categorical_crossentropy",
+    "categorical_generalized_cross_entropy",
+    "CategoricalCrossentropy",
+    "CategoricalFocalCrossentropy",
+    "SparseCategoricalCrossentropy",
+    "CategoricalGeneralizedCrossEntropy",
+]
+
+
 
 def _check_class_axis(axis: int, y_pred: jax.Array) -> int:
-    if isinstance(axis, bool):  # Keras rejects bools explicitly.
-        raise ValueError(f"`axis` must be of type `int`. Received: axis={axis} of type {type(axis)}")
     _checks.check_min_rank("y_pred", y_pred, 1, "(it needs a class axis)")
     return _checks.canonical_axis(axis, y_pred.ndim)
 
@@ -55,13 +68,14 @@ def _normalized_probs(y_pred: jax.Array, axis: int) -> jax.Array:
     return clip_probs(safe_divide(y_pred, jnp.sum(y_pred, axis=axis, keepdims=True)))
 
 
+@validates_config
 def categorical_crossentropy(
     y_true: ArrayLike,
     y_pred: ArrayLike,
     *,
-    from_logits: bool = False,
-    label_smoothing: float = 0.0,
-    axis: int = -1,
+    from_logits: Flag = False,
+    label_smoothing: Fraction = 0.0,
+    axis: Axis = -1,
 ) -> jax.Array:
     """Categorical crossentropy for one-hot (or soft) labels.
 
@@ -88,7 +102,6 @@ def categorical_crossentropy(
         >>> print(jaxloss.categorical_crossentropy(y_true, y_pred))
         [0.0513 2.3026]
     """
-    _checks.check_config(from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
     y_true, y_pred = pair(y_true, y_pred, scalar_as_feature=False)
     axis = _check_class_axis(axis, y_pred)
     _warn_single_class("categorical_crossentropy", y_pred, axis)
@@ -114,15 +127,16 @@ def _class_weights(alpha: float | Sequence[float] | ArrayLike, y_pred: jax.Array
     return jnp.asarray(alpha, y_pred.dtype).reshape((num_classes,) + (1,) * (y_pred.ndim - 1 - axis))
 
 
+@validates_config
 def categorical_focal_crossentropy(
     y_true: ArrayLike,
     y_pred: ArrayLike,
     *,
-    alpha: float | Sequence[float] = 0.25,
-    gamma: float = 2.0,
-    from_logits: bool = False,
-    label_smoothing: float = 0.0,
-    axis: int = -1,
+    alpha: ClassWeights = 0.25,
+    gamma: NonNegativeFloat = 2.0,
+    from_logits: Flag = False,
+    label_smoothing: Fraction = 0.0,
+    axis: Axis = -1,
 ) -> jax.Array:
     """Alpha-balanced categorical focal crossentropy (Lin et al., 2018).
 
@@ -155,9 +169,6 @@ def categorical_focal_crossentropy(
         >>> print(jaxloss.categorical_focal_crossentropy(y_true, y_pred))
         [0.     0.4663]
     """
-    _checks.check_config(
-        alpha=alpha, gamma=gamma, from_logits=from_logits, label_smoothing=label_smoothing, axis=axis
-    )
     y_true, y_pred = pair(y_true, y_pred, scalar_as_feature=False)
     axis = _check_class_axis(axis, y_pred)
     _warn_single_class("categorical_focal_crossentropy", y_pred, axis)
@@ -180,10 +191,15 @@ def _sparse_labels(y_true: ArrayLike, y_pred: jax.Array) -> jax.Array:
     if labels.ndim == y_pred.ndim and labels.ndim > 0 and labels.shape[-1] == 1:
         labels = labels[..., 0]
     if labels.shape != y_pred.shape[:-1]:
+        hint = "`y_true` must hold one class id per row of `y_pred`, i.e. shape `y_pred.shape[:-1]`."
+        if labels.shape == y_pred.shape:
+            hint = (
+                "`y_true` looks one-hot: use `categorical_crossentropy` (`CategoricalCrossentropy`) "
+                "for one-hot labels, or pass class ids `jnp.argmax(y_true, axis=-1)`."
+            )
         raise ValueError(
-            "Arguments `target` and `output` must have the same shape up until the last "
-            f"dimension: target.shape={tuple(labels.shape)}, output.shape={tuple(y_pred.shape)}. "
-            "(`y_true` must hold one class id per row of `y_pred`, i.e. shape `y_pred.shape[:-1]`.)"
+            "`y_true` and `y_pred` must have the same shape up until the last dimension. Received: "
+            f"y_true.shape={tuple(labels.shape)}, y_pred.shape={tuple(y_pred.shape)}. {hint}"
         )
     return labels
 
@@ -197,13 +213,14 @@ def _pick(values: jax.Array, labels: jax.Array) -> tuple[jax.Array, jax.Array]:
 
 
 @returns_mask
+@validates_config
 def sparse_categorical_crossentropy(
     y_true: ArrayLike,
     y_pred: ArrayLike,
     *,
-    from_logits: bool = False,
-    ignore_class: int | None = None,
-    axis: int = -1,
+    from_logits: Flag = False,
+    ignore_class: OptionalClassId = None,
+    axis: Axis = -1,
 ) -> LossWithMask:
     """Categorical crossentropy for integer class ids.
 
@@ -234,7 +251,6 @@ def sparse_categorical_crossentropy(
         >>> print(jaxloss.sparse_categorical_crossentropy([1, -1], y_pred, ignore_class=-1))
         [0.0513 0.    ]
     """
-    _checks.check_config(from_logits=from_logits, ignore_class=ignore_class, axis=axis)
     y_pred = as_float("y_pred", y_pred)
     class_axis = _check_class_axis(axis, y_pred)
     labels = _sparse_labels(y_true, y_pred)
@@ -255,7 +271,8 @@ def sparse_categorical_crossentropy(
     return LossWithMask(jnp.where(keep, 0.0 - picked, 0.0), valid)
 
 
-def categorical_generalized_cross_entropy(y_true: ArrayLike, y_pred: ArrayLike, *, q: float) -> jax.Array:
+@validates_config
+def categorical_generalized_cross_entropy(y_true: ArrayLike, y_pred: ArrayLike, *, q: OpenFraction) -> jax.Array:
     """Generalized crossentropy (Zhang & Sabuncu, 2018), robust to noisy labels.
 
     .. math:: \\ell = \\frac{1 - p_{y_{true}}^{\\,q}}{q}
@@ -277,10 +294,72 @@ def categorical_generalized_cross_entropy(y_true: ArrayLike, y_pred: ArrayLike, 
         >>> print(jaxloss.categorical_generalized_cross_entropy([[0], [1]], [[0.7, 0.3], [0.2, 0.8]], q=0.5))
         [0.3267 0.2111]
     """
-    _checks.check_config(q=q)
     y_pred = as_float("y_pred", y_pred)
     _checks.check_min_rank("y_pred", y_pred, 1, "(it needs a class axis)")
     labels = _sparse_labels(y_true, y_pred)
     picked, in_range = _pick(y_pred, labels)
     p = jnp.where(in_range, picked, 0.0)
     return (1.0 - safe_power(p, q)) / q
+
+
+def _soft_labels(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
+    within("y_true", y_true, 0.0, 1.0, "one-hot or soft labels")
+    probabilities(cfg, y_pred)
+
+
+def _sparse_labels_in_range(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
+    class_ids("y_true", y_true, jnp.shape(y_pred)[-1], cfg.get("ignore_class"))
+    probabilities(cfg, y_pred)
+
+
+def _labels_and_probabilities(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
+    class_ids("y_true", y_true, jnp.shape(y_pred)[-1])
+    within("y_pred", y_pred, 0.0, 1.0, "probabilities")
+
+
+class CategoricalCrossentropy(
+    Loss, fn=categorical_crossentropy, name="categorical_crossentropy", value_check=_soft_labels
+):
+    from_logits: Flag = False
+    label_smoothing: Fraction = 0.0
+    axis: Axis = -1
+
+
+class CategoricalFocalCrossentropy(
+    Loss, fn=categorical_focal_crossentropy, name="categorical_focal_crossentropy", value_check=_soft_labels
+):
+    """A list (or array) `alpha` is stored as a tuple."""
+
+    alpha: ClassWeights = 0.25
+    gamma: NonNegativeFloat = 2.0
+    from_logits: Flag = False
+    label_smoothing: Fraction = 0.0
+    axis: Axis = -1
+
+
+class SparseCategoricalCrossentropy(
+    Loss,
+    fn=sparse_categorical_crossentropy,
+    name="sparse_categorical_crossentropy",
+    value_check=_sparse_labels_in_range,
+):
+    """Ignored labels are left out of the mean's denominator:
+
+    >>> import jaxloss
+    >>> scce = jaxloss.SparseCategoricalCrossentropy(ignore_class=-1)
+    >>> print(scce([1, -1], [[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]]))
+    0.0513
+    """
+
+    from_logits: Flag = False
+    ignore_class: OptionalClassId = None
+    axis: Axis = -1
+
+
+class CategoricalGeneralizedCrossEntropy(
+    Loss,
+    fn=categorical_generalized_cross_entropy,
+    name="categorical_generalized_cross_entropy",
+    value_check=_labels_and_probabilities,
+):
+    q: OpenFraction = 0.5

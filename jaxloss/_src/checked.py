@@ -16,9 +16,8 @@ import jax
 import jax.numpy as jnp
 from jax.experimental import checkify
 
-from jaxloss._src import categorical, ctc, metric_learning, probabilistic
 from jaxloss._src._numerics import as_labels
-from jaxloss._src.classes import Loss
+from jaxloss._src.classes import VALUE_CHECKS, Loss
 
 
 def _finite(name: str, x: Any) -> None:
@@ -27,114 +26,49 @@ def _finite(name: str, x: Any) -> None:
         checkify.check(jnp.all(jnp.isfinite(x)), f"`{name}` has a non-finite value (inf or NaN).")
 
 
-def _check_all(bad: jax.Array, values: jax.Array, message: str) -> None:
+# Building blocks for the value checks that each loss declares next to its class (`value_check=`).
+
+
+def check_all(bad: jax.Array, values: jax.Array, message: str) -> None:
     """Fails with `message` (which has a `{value}` slot) naming the first offending entry."""
     first = jnp.argmax(bad.ravel()) if values.size else 0
     checkify.check(~jnp.any(bad), message, value=values.ravel()[first] if values.size else 0)
 
 
-def _within(name: str, x: Any, low: float, high: float | None, what: str) -> None:
+def within(name: str, x: Any, low: float, high: float | None, what: str) -> None:
     x = jnp.asarray(x)
     bad = x < low if high is None else (x < low) | (x > high)
     bound = f">= {low}" if high is None else f"in [{low}, {high}]"
-    _check_all(bad, x, f"`{name}` must be {bound} ({what}); found {{value}}.")
+    check_all(bad, x, f"`{name}` must be {bound} ({what}); found {{value}}.")
 
 
-def _labels(name: str, labels: Any, num_classes: int, ignore: int | None = None) -> None:
+def class_ids(name: str, labels: Any, num_classes: int, ignore: int | None = None) -> None:
     labels = as_labels(name, labels)  # saturating, as the losses read them: 2**32 + 1 stays out of range
     bad = (labels < 0) | (labels >= num_classes)
     if ignore is not None:
         bad = bad & (labels != ignore)
     allowed = f"[0, {num_classes})" + ("" if ignore is None else f" or ignore_class={ignore}")
-    _check_all(bad, labels, f"`{name}` has a class id outside {allowed}: {{value}}.")
+    check_all(bad, labels, f"`{name}` has a class id outside {allowed}: {{value}}.")
 
 
-def _probabilities(cfg: dict, y_pred: Any) -> None:
+def probabilities(cfg: dict[str, Any], y_pred: Any) -> None:
     if not cfg.get("from_logits", False):
-        _within("y_pred", y_pred, 0.0, 1.0, "probabilities, since from_logits=False")
+        within("y_pred", y_pred, 0.0, 1.0, "probabilities, since from_logits=False")
 
 
-def _sparse(cfg: dict, y_true: Any, y_pred: Any, **_: Any) -> None:
-    _labels("y_true", y_true, jnp.shape(y_pred)[-1], cfg.get("ignore_class"))
-    _probabilities(cfg, y_pred)
-
-
-def _generalized(cfg: dict, y_true: Any, y_pred: Any, **_: Any) -> None:
-    _labels("y_true", y_true, jnp.shape(y_pred)[-1])
-    _within("y_pred", y_pred, 0.0, 1.0, "probabilities")
-
-
-def _binary(cfg: dict, y_true: Any, y_pred: Any, **_: Any) -> None:
-    _within("y_true", y_true, 0.0, 1.0, "binary labels")
-    _probabilities(cfg, y_pred)
-
-
-def _categorical(cfg: dict, y_true: Any, y_pred: Any, **_: Any) -> None:
-    _within("y_true", y_true, 0.0, 1.0, "one-hot or soft labels")
-    _probabilities(cfg, y_pred)
-
-
-def _kl(cfg: dict, y_true: Any, y_pred: Any, **_: Any) -> None:
-    _within("y_true", y_true, 0.0, 1.0, "a probability distribution")
-    _within("y_pred", y_pred, 0.0, 1.0, "a probability distribution")
-
-
-def _poisson(cfg: dict, y_true: Any, y_pred: Any, **_: Any) -> None:
-    _within("y_true", y_true, 0.0, None, "Poisson counts")
-    _within("y_pred", y_pred, 0.0, None, "Poisson rates")
-
-
-def _ctc(cfg: dict, y_true: Any, y_pred: Any, label_length: Any = None, logit_length: Any = None, **_: Any) -> None:
-    _, max_time, num_classes = jnp.shape(y_pred)
-    labels = as_labels("y_true", y_true)
-    blank = cfg.get("blank_index", 0)
-    if label_length is None:  # Keras's form: the label is the first count_nonzero(labels != blank) entries.
-        lengths = jnp.sum(labels != blank, axis=1)
-    else:
-        _within("label_length", label_length, 0, labels.shape[1], "at most the padded label length")
-        lengths = as_labels("label_length", label_length)
-    # Only the entries within label_length are read: padding beyond it (e.g. -1) is fine.
-    in_label = jnp.arange(labels.shape[1])[None, :] < lengths[:, None]
-    _check_all(in_label & ((labels < 0) | (labels >= num_classes)), labels, f"`y_true` has a class id outside [0, {num_classes}): {{value}}.")
-    _check_all(in_label & (labels == blank), labels, f"`y_true` has the blank id {blank} within label_length; the loss reads it as a label: {{value}}.")
-    if logit_length is not None:
-        _within("logit_length", logit_length, 0, max_time, "at most the padded number of frames")
-
-
-def _unit_rows(name: str, x: Any) -> None:
+def unit_rows(name: str, x: Any) -> None:
     x = jnp.asarray(x)
     # A unit vector rounded to x's dtype has a norm within about one ulp of 1 (bf16: 2**-8 relative).
     tolerance = max(1e-3, float(jnp.finfo(x.dtype).eps)) if jnp.issubdtype(x.dtype, jnp.floating) else 1e-3
     norms = jnp.linalg.norm(x.astype(jnp.float32), axis=-1)
-    _within(f"{name} row norms", norms, 1.0 - tolerance, 1.0 + tolerance, "Circle expects L2-normalized embeddings")
-
-
-def _circle(cfg: dict, y_true: Any, y_pred: Any, ref_embeddings: Any = None, **_: Any) -> None:
-    _unit_rows("y_pred", y_pred)
-    if ref_embeddings is not None:
-        _unit_rows("ref_embeddings", ref_embeddings)
-
-
-# Value checks per per-sample function (the finiteness of every input applies to all).
-_VALUE_CHECKS: dict[Callable[..., Any], Callable[..., None]] = {
-    categorical.sparse_categorical_crossentropy: _sparse,
-    categorical.categorical_generalized_cross_entropy: _generalized,
-    categorical.categorical_crossentropy: _categorical,
-    categorical.categorical_focal_crossentropy: _categorical,
-    probabilistic.binary_crossentropy: _binary,
-    probabilistic.binary_focal_crossentropy: _binary,
-    probabilistic.kl_divergence: _kl,
-    probabilistic.poisson: _poisson,
-    ctc.ctc: _ctc,
-    metric_learning.circle: _circle,
-}
+    within(f"{name} row norms", norms, 1.0 - tolerance, 1.0 + tolerance, "Circle expects L2-normalized embeddings")
 
 
 def _value_check(fn: Callable[..., Any]) -> Callable[..., None] | None:
-    """The value checks of `fn`, or of the per-sample function it wraps (`reduce(fn)`)."""
-    while fn not in _VALUE_CHECKS and hasattr(fn, "__wrapped__"):
+    """The value checks of `fn`, or of the per-sample function it wraps (`reduce(fn)`, `validates_config`)."""
+    while fn not in VALUE_CHECKS and hasattr(fn, "__wrapped__"):
         fn = fn.__wrapped__
-    return _VALUE_CHECKS.get(fn)
+    return VALUE_CHECKS.get(fn)
 
 
 def checked(loss: Loss | Callable[..., jax.Array], **config: Any) -> Callable[..., tuple[checkify.Error, jax.Array]]:
@@ -167,7 +101,8 @@ def checked(loss: Loss | Callable[..., jax.Array], **config: Any) -> Callable[..
     if isinstance(loss, Loss):
         if config:
             raise TypeError(f"Configure the loss instance instead of passing {sorted(config)} to `checked`.")
-        fn, call, cfg = type(loss).fn, loss, loss.fn_config()
+        fn, cfg = loss._per_sample()
+        call = loss
     elif callable(loss):
         fn, cfg = loss, config
 

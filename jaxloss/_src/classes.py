@@ -1,68 +1,83 @@
-"""Loss classes: frozen, hashable, static dataclasses holding a loss's config.
+"""The `Loss` base class, and the tables every loss declaration fills.
 
-Every class is a thin shell around its per-sample function and `reduce`:
-`Loss.__call__` is `reduce(fn, reduction, ...)(y_true, y_pred, sw, **config)`.
-Instances are registered as static pytrees, so they can be passed to a jitted
-function as ordinary arguments, and equal configs share one trace.
+A loss is declared once, in its family module: the per-sample function, with
+its config annotated by the field types of `_checks`, and right below it
+the class, which names the function and repeats its config as fields:
+
+    class Huber(Loss, fn=huber, name="huber_loss"):
+        delta: PositiveFloat = 1.0
+
+`Loss.__init_subclass__` makes every subclass a frozen, keyword-only
+dataclass registered as a static pytree, and records each built-in class in
+`LOSSES`, from which the registry (`get`, `serialize`), `checked` and the
+package's listings are derived. Its docstring is built from the function's.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
-from typing import Any, ClassVar, TypeVar
+import inspect
+import re
+import textwrap
+from collections.abc import Callable, Hashable, Sequence
+from typing import Any, ClassVar, TypeVar, dataclass_transform
 
 import jax
-import jax.numpy as jnp
-import numpy as np
 from jax.typing import ArrayLike
 
-from jaxloss._src import _checks, categorical, ctc as ctc_lib, hinge, metric_learning, probabilistic
-from jaxloss._src import regression, segmentation
+from jaxloss._src import _checks
 from jaxloss._src.reduce import Reduction, reduce
 
 _T = TypeVar("_T", bound=type)
 _BASE_FIELDS = ("reduction", "name", "dtype", "axis_name")
 
+# Every built-in loss class, in declaration order; filled by `Loss.__init_subclass__`.
+LOSSES: list[type[Loss]] = []
+# Function name aliases ("mse", ...) and `checked`'s value checks, keyed by per-sample function.
+ALIASES: dict[str, Callable[..., jax.Array]] = {}
+VALUE_CHECKS: dict[Callable[..., Any], Callable[..., None]] = {}
 
-def _canonical_dtype(dtype: Any) -> str | None:
-    """A dtype (or Keras policy name) as a hashable name: 'mixed_float16' -> 'float16'."""
-    if dtype is None:
-        return None
-    if isinstance(dtype, str) and dtype.startswith("mixed_"):
-        dtype = dtype[len("mixed_") :]
-    try:
-        canonical = jnp.dtype(dtype)
-    except TypeError:
-        raise ValueError(f"`dtype` must be a floating dtype name such as 'float32' or 'bfloat16'. Received: dtype={dtype!r}") from None
-    if not jnp.issubdtype(canonical, jnp.floating):
-        raise ValueError(f"`dtype` must be a floating dtype. Received: dtype={dtype!r}")
-    return canonical.name
+_BASE_DOCS = """\
+    reduction: `"sum_over_batch_size"` (default), `"mean"`, `"sum"`,
+        `"mean_with_sample_weight"`, or `None`/`"none"` for the weighted
+        per-sample loss.
+    name: the loss's name (default {name!r}).
+    dtype: result dtype (`None`: the per-sample function's). Half dtypes are
+        computed in float32 and only the result is cast.
+    axis_name: a mapped axis (`pmap`, `shard_map`) over which means and sums
+        are taken globally."""
 
 
 def loss_class(cls: _T) -> _T:
-    """Makes `cls` a frozen keyword-only dataclass registered as a static pytree."""
-    return jax.tree_util.register_static(dataclasses.dataclass(frozen=True, kw_only=True)(cls))
+    """Kept for compatibility: every `Loss` subclass is already a frozen dataclass."""
+    if not (isinstance(cls, type) and issubclass(cls, Loss)):
+        raise TypeError(f"`loss_class` decorates subclasses of jaxloss.Loss. Received: {cls!r}")
+    return cls
 
 
-@loss_class
+def _make_dataclass(cls: type) -> None:
+    dataclasses.dataclass(frozen=True, kw_only=True)(cls)
+    jax.tree_util.register_static(cls)
+
+
+@dataclass_transform(kw_only_default=True, frozen_default=True)
 class Loss:
-    """Base class: a reduced loss built from a per-sample function `fn`.
+    """Base class: a reduced loss built from a per-sample function.
 
-    Subclass it with the `loss_class` decorator, a `fn` class attribute and
-    one field per configuration argument of `fn`:
+    Subclass it as in Keras, overriding `call`, with one field per setting.
+    Subclasses are frozen, keyword-only dataclasses; no decorator is needed:
 
     >>> import jax.numpy as jnp
     >>> import jaxloss
-    >>> def scaled_error(y_true, y_pred, *, scale=1.0):
-    ...     return scale * jnp.mean(jnp.abs(y_true - y_pred), axis=-1)
-    >>> @jaxloss.loss_class
-    ... class ScaledError(jaxloss.Loss):
-    ...     fn = staticmethod(scaled_error)
+    >>> class ScaledError(jaxloss.Loss):
     ...     scale: float = 1.0
-    ...     name: str = "scaled_error"
+    ...     def call(self, y_true, y_pred):
+    ...         return self.scale * jnp.mean(jnp.abs(y_true - y_pred), axis=-1)
     >>> print(ScaledError(scale=2.0)(jnp.zeros((2, 2)), jnp.ones((2, 2))))
     2.0
+
+    Or name an existing per-sample function with `fn`; its configuration is
+    then passed from the fields: `class MyHuber(jaxloss.Loss, fn=my_huber)`.
 
     Attributes:
         reduction: `"sum_over_batch_size"`, `"mean"`, `"sum"`,
@@ -74,33 +89,75 @@ class Loss:
     """
 
     fn: ClassVar[Callable[..., jax.Array]]
+    __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
     reduction: Reduction = "sum_over_batch_size"
     name: str | None = None
     dtype: Any = None
-    axis_name: Any = None
+    axis_name: Hashable | None = None
+
+    def __init_subclass__(
+        cls,
+        *,
+        fn: Callable[..., jax.Array] | None = None,
+        name: str | None = None,
+        aliases: Sequence[str] = (),
+        value_check: Callable[..., None] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        if fn is not None:
+            cls.fn = staticmethod(fn)  # type: ignore[assignment]
+        if name is not None:  # The default of the `name` field.
+            cls.__annotations__ = {**cls.__dict__.get("__annotations__", {}), "name": "str | None"}
+            cls.name = name
+        own_doc = cls.__dict__.get("__doc__")  # Before the dataclass fills in a signature.
+        _make_dataclass(cls)
+        if cls.__module__.startswith("jaxloss.") and fn is not None:
+            LOSSES.append(cls)
+            ALIASES.update(dict.fromkeys(aliases, fn))
+            if value_check is not None:
+                VALUE_CHECKS[fn] = value_check
+            cls.__doc__ = _class_doc(cls, fn, own_doc or "")
 
     def __post_init__(self) -> None:
+        cls = type(self)
+        if "fn" not in dir(cls) and cls.call is Loss.call:
+            raise TypeError(
+                f"{cls.__name__} defines neither `call` nor `fn`. Override "
+                "`call(self, y_true, y_pred)` to return the per-sample loss, or name a per-sample "
+                f"function: `class {cls.__name__}(jaxloss.Loss, fn=my_loss)`."
+            )
         _checks.check_reduction(self.reduction)
         if self.name is not None and not isinstance(self.name, str):
             raise TypeError(f"`name` must be a string. Received: name={self.name!r}")
-        object.__setattr__(self, "dtype", _canonical_dtype(self.dtype))
+        object.__setattr__(self, "dtype", _checks.canonical_dtype(self.dtype))
+        specs = _checks.specs(cls)
         for key, value in self.fn_config().items():
-            if isinstance(value, (list, np.ndarray)):  # Lists become tuples so the instance stays hashable.
-                object.__setattr__(self, key, tuple(np.asarray(value).tolist()))
-        _checks.check_config(**self.fn_config())
+            spec = specs.get(key)
+            if spec is not None:
+                spec.check(key, value)
+                object.__setattr__(self, key, spec.convert(value))
+            elif isinstance(value, list):  # A user field: lists become tuples so the instance stays hashable.
+                object.__setattr__(self, key, tuple(value))
         try:
             hash(self)
         except TypeError as err:
-            raise TypeError(f"Every field of {type(self).__name__} must be hashable: {err}") from None
+            raise TypeError(f"Every field of {cls.__name__} must be hashable: {err}") from None
 
     def fn_config(self) -> dict[str, Any]:
         """The keyword arguments this instance passes to its per-sample function."""
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name not in _BASE_FIELDS}
 
     def call(self, y_true: ArrayLike, y_pred: ArrayLike, **inputs: ArrayLike) -> jax.Array:
-        """The unreduced, unweighted per-sample loss."""
+        """The unreduced, unweighted per-sample loss. Override it, or name a function with `fn`."""
         return type(self).fn(y_true, y_pred, **inputs, **self.fn_config())
+
+    def _per_sample(self) -> tuple[Callable[..., jax.Array], dict[str, Any]]:
+        """The function `reduce` wraps, and the config it is given."""
+        if type(self).call is Loss.call:
+            return type(self).fn, self.fn_config()
+        return self.call, {}
 
     def __call__(
         self,
@@ -125,8 +182,15 @@ class Loss:
         Returns:
             A scalar, or the weighted per-sample loss for `reduction=None`.
         """
-        reduced = reduce(type(self).fn, self.reduction, axis_name=self.axis_name, dtype=self.dtype)
-        return reduced(y_true, y_pred, sample_weight, mask=mask, **inputs, **self.fn_config())
+        fn, config = self._per_sample()
+        settings = sorted(set(inputs) & set(config))
+        if settings:
+            raise TypeError(
+                f"{type(self).__name__} holds {settings} as configuration: set it when building the loss, "
+                f"e.g. {type(self).__name__}({settings[0]}=...), not when calling it."
+            )
+        reduced = reduce(fn, self.reduction, axis_name=self.axis_name, dtype=self.dtype)
+        return reduced(y_true, y_pred, sample_weight, mask=mask, **inputs, **config)
 
     def get_config(self) -> dict[str, Any]:
         """Every field, lists for tuples, so `from_config` rebuilds an equal loss."""
@@ -144,252 +208,65 @@ class Loss:
         return cls(**config)
 
 
-# The classes below only name a per-sample function and list its config, with Keras's defaults.
-
-
-@loss_class
-class MeanSquaredError(Loss):
-    """Class form of `mean_squared_error`."""
-
-    fn = staticmethod(regression.mean_squared_error)
-    name: str | None = "mean_squared_error"
-
-
-@loss_class
-class MeanAbsoluteError(Loss):
-    """Class form of `mean_absolute_error`."""
-
-    fn = staticmethod(regression.mean_absolute_error)
-    name: str | None = "mean_absolute_error"
-
-
-@loss_class
-class MeanAbsolutePercentageError(Loss):
-    """Class form of `mean_absolute_percentage_error`."""
-
-    fn = staticmethod(regression.mean_absolute_percentage_error)
-    name: str | None = "mean_absolute_percentage_error"
-
-
-@loss_class
-class MeanSquaredLogarithmicError(Loss):
-    """Class form of `mean_squared_logarithmic_error`."""
-
-    fn = staticmethod(regression.mean_squared_logarithmic_error)
-    name: str | None = "mean_squared_logarithmic_error"
-
-
-@loss_class
-class CosineSimilarity(Loss):
-    """Class form of `cosine_similarity`."""
-
-    fn = staticmethod(regression.cosine_similarity)
-    axis: int | tuple[int, ...] = -1
-    name: str | None = "cosine_similarity"
-
-
-@loss_class
-class Huber(Loss):
-    """Class form of `huber`."""
-
-    fn = staticmethod(regression.huber)
-    delta: float = 1.0
-    name: str | None = "huber_loss"
-
-
-@loss_class
-class LogCosh(Loss):
-    """Class form of `log_cosh`."""
-
-    fn = staticmethod(regression.log_cosh)
-    name: str | None = "log_cosh"
-
-
-@loss_class
-class Hinge(Loss):
-    """Class form of `hinge`."""
-
-    fn = staticmethod(hinge.hinge)
-    name: str | None = "hinge"
-
-
-@loss_class
-class SquaredHinge(Loss):
-    """Class form of `squared_hinge`."""
-
-    fn = staticmethod(hinge.squared_hinge)
-    name: str | None = "squared_hinge"
-
-
-@loss_class
-class CategoricalHinge(Loss):
-    """Class form of `categorical_hinge`."""
-
-    fn = staticmethod(hinge.categorical_hinge)
-    name: str | None = "categorical_hinge"
-
-
-@loss_class
-class KLDivergence(Loss):
-    """Class form of `kl_divergence`."""
-
-    fn = staticmethod(probabilistic.kl_divergence)
-    name: str | None = "kl_divergence"
-
-
-@loss_class
-class Poisson(Loss):
-    """Class form of `poisson`."""
-
-    fn = staticmethod(probabilistic.poisson)
-    name: str | None = "poisson"
-
-
-@loss_class
-class BinaryCrossentropy(Loss):
-    """Class form of `binary_crossentropy`.
-
-    >>> import jaxloss
-    >>> bce = jaxloss.BinaryCrossentropy(from_logits=True)
-    >>> print(bce([[0, 1], [0, 0]], [[-18.6, 0.51], [2.94, -12.8]], sample_weight=[0.8, 0.2]))
-    0.2436
-    """
-
-    fn = staticmethod(probabilistic.binary_crossentropy)
-    from_logits: bool = False
-    label_smoothing: float = 0.0
-    axis: int = -1
-    name: str | None = "binary_crossentropy"
-
-
-@loss_class
-class BinaryFocalCrossentropy(Loss):
-    """Class form of `binary_focal_crossentropy`."""
-
-    fn = staticmethod(probabilistic.binary_focal_crossentropy)
-    apply_class_balancing: bool = False
-    alpha: float = 0.25
-    gamma: float = 2.0
-    from_logits: bool = False
-    label_smoothing: float = 0.0
-    axis: int = -1
-    name: str | None = "binary_focal_crossentropy"
-
-
-@loss_class
-class CategoricalCrossentropy(Loss):
-    """Class form of `categorical_crossentropy`."""
-
-    fn = staticmethod(categorical.categorical_crossentropy)
-    from_logits: bool = False
-    label_smoothing: float = 0.0
-    axis: int = -1
-    name: str | None = "categorical_crossentropy"
-
-
-@loss_class
-class CategoricalFocalCrossentropy(Loss):
-    """Class form of `categorical_focal_crossentropy`. A list `alpha` is stored as a tuple."""
-
-    fn = staticmethod(categorical.categorical_focal_crossentropy)
-    alpha: float | Sequence[float] = 0.25
-    gamma: float = 2.0
-    from_logits: bool = False
-    label_smoothing: float = 0.0
-    axis: int = -1
-    name: str | None = "categorical_focal_crossentropy"
-
-
-@loss_class
-class SparseCategoricalCrossentropy(Loss):
-    """Class form of `sparse_categorical_crossentropy`.
-
-    Ignored labels are left out of the mean's denominator:
-
-    >>> import jaxloss
-    >>> scce = jaxloss.SparseCategoricalCrossentropy(ignore_class=-1)
-    >>> print(scce([1, -1], [[0.05, 0.95, 0.0], [0.1, 0.8, 0.1]]))
-    0.0513
-    """
-
-    fn = staticmethod(categorical.sparse_categorical_crossentropy)
-    from_logits: bool = False
-    ignore_class: int | None = None
-    axis: int = -1
-    name: str | None = "sparse_categorical_crossentropy"
-
-
-@loss_class
-class CategoricalGeneralizedCrossEntropy(Loss):
-    """Class form of `categorical_generalized_cross_entropy`."""
-
-    fn = staticmethod(categorical.categorical_generalized_cross_entropy)
-    q: float = 0.5
-    name: str | None = "categorical_generalized_cross_entropy"
-
-
-@loss_class
-class CTC(Loss):
-    """Class form of `ctc`. Pass `label_length=`/`logit_length=` at call time."""
-
-    fn = staticmethod(ctc_lib.ctc)
-    blank_index: int = 0
-    zero_infinity: bool = False
-    name: str | None = "ctc"
-
-
-@loss_class
-class Dice(Loss):
-    """Class form of `dice`. A list `axis` is stored as a tuple."""
-
-    fn = staticmethod(segmentation.dice)
-    axis: int | tuple[int, ...] | None = None
-    name: str | None = "dice"
-
-
-@loss_class
-class Tversky(Loss):
-    """Class form of `tversky` (alpha weights false positives, beta false negatives)."""
-
-    fn = staticmethod(segmentation.tversky)
-    alpha: float = 0.5
-    beta: float = 0.5
-    axis: int | tuple[int, ...] | None = None
-    name: str | None = "tversky"
-
-
-@loss_class
-class Circle(Loss):
-    """Class form of `circle`. Pass `ref_labels=`/`ref_embeddings=` at call time."""
-
-    fn = staticmethod(metric_learning.circle)
-    gamma: float = 80.0
-    margin: float = 0.4
-    remove_diagonal: bool = True
-    name: str | None = "circle"
-
-
-LOSS_CLASSES: tuple[type[Loss], ...] = (
-    MeanSquaredError,
-    MeanAbsoluteError,
-    MeanAbsolutePercentageError,
-    MeanSquaredLogarithmicError,
-    CosineSimilarity,
-    Huber,
-    LogCosh,
-    Hinge,
-    SquaredHinge,
-    CategoricalHinge,
-    KLDivergence,
-    Poisson,
-    BinaryCrossentropy,
-    BinaryFocalCrossentropy,
-    CategoricalCrossentropy,
-    CategoricalFocalCrossentropy,
-    SparseCategoricalCrossentropy,
-    CategoricalGeneralizedCrossEntropy,
-    CTC,
-    Dice,
-    Tversky,
-    Circle,
-)
+_make_dataclass(Loss)
+
+
+def _section(doc: str, title: str) -> str:
+    """The body of a Google-style docstring section ("Args", "Example"), dedented."""
+    match = re.search(rf"^([ \t]*){title}:\n(.*?)(?=^\1\S|\Z)", doc, flags=re.M | re.S)
+    return textwrap.dedent(match.group(2)) if match else ""
+
+
+def _arg_docs(doc: str) -> dict[str, str]:
+    """name -> its (possibly multi-line) description, from an Args section."""
+    entries: dict[str, str] = {}
+    for block in re.split(r"^(?=\S)", _section(doc, "Args"), flags=re.M):
+        if ":" in block:
+            name, text = block.split(":", 1)
+            entries[name.strip()] = " ".join(text.split())
+    return entries
+
+
+def _class_example(cls: type[Loss], fn: Callable[..., Any], doc: str) -> str:
+    """The function's example, rewritten as a call of the class with `reduction=None` (same values)."""
+    import ast
+
+    lines = _section(doc, "Example").splitlines()
+    fields = {f.name for f in dataclasses.fields(cls)}
+    out = []
+    for i, line in enumerate(lines):
+        call = re.fullmatch(rf">>> print\((jaxloss\.{fn.__name__}\(.*\))\)", line.strip())
+        if not call:
+            out.append(line)
+            continue
+        node = ast.parse(call.group(1), mode="eval").body
+        assert isinstance(node, ast.Call)
+        src = call.group(1)
+        config = [f"{k.arg}={ast.get_source_segment(src, k.value)}" for k in node.keywords if k.arg in fields]
+        inputs = [ast.get_source_segment(src, a) for a in node.args]
+        inputs += [f"{k.arg}={ast.get_source_segment(src, k.value)}" for k in node.keywords if k.arg not in fields]
+        out.append(f">>> loss = jaxloss.{cls.__name__}({', '.join([*config, 'reduction=None'])})")
+        out.append(f">>> print(loss({', '.join(str(x) for x in inputs)}))")
+    return "\n".join(out).strip()
+
+
+def _class_doc(cls: type[Loss], fn: Callable[..., Any], own_doc: str) -> str:
+    """Class docstring: the function's summary and formula, the fields, and an example."""
+    doc = inspect.getdoc(fn) or ""
+    own = inspect.cleandoc(own_doc)
+    summary = doc.split("\n\n")[0].strip()
+    formula = next((p for p in doc.split("\n\n") if ".. math::" in p), "")
+    args = _arg_docs(doc)
+    config = [f.name for f in dataclasses.fields(cls) if f.name not in _BASE_FIELDS]
+    field_lines = [f"    {name}: {args.get(name, '')}".rstrip() for name in config]
+    base = _BASE_DOCS.format(name=cls.name)
+    parts = [f"{summary}\n\nThe class form of `{fn.__name__}`: the config is held, `__call__` reduces."]
+    if formula:
+        parts.append(formula)
+    parts.append("Args:\n" + "\n".join([*field_lines, base]))
+    example = own if ">>>" in own else _class_example(cls, fn, doc)
+    if own and ">>>" not in own:
+        parts.append(own)
+    if example:
+        parts.append("Example:\n" + textwrap.indent(example, "    "))
+    return "\n\n".join(parts)

@@ -20,10 +20,19 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from jaxloss._src import _checks
+from jaxloss._src._checks import ClassId, Flag, validates_config
+from jaxloss._src.checked import check_all, within
+from jaxloss._src.classes import Loss
 from jaxloss._src._numerics import as_float, as_labels
 
 # Stands in for log(0): finite, so the scans never compute -inf - -inf (NaN) in value or gradient.
 _LOG_ZERO = -1e30
+
+__all__ = [
+    "ctc",
+    "CTC",
+]
+
 
 
 def _two_sum(a: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -181,14 +190,15 @@ def _lengths(name: str, value: ArrayLike | None, default: jax.Array, batch: int)
     return lengths
 
 
+@validates_config
 def ctc(
     y_true: ArrayLike,
     y_pred: ArrayLike,
     *,
     label_length: ArrayLike | None = None,
     logit_length: ArrayLike | None = None,
-    blank_index: int = 0,
-    zero_infinity: bool = False,
+    blank_index: ClassId = 0,
+    zero_infinity: Flag = False,
 ) -> jax.Array:
     """CTC negative log-likelihood per sample.
 
@@ -223,7 +233,6 @@ def ctc(
         >>> print(jaxloss.ctc(jnp.array([[1, 2, 1, 0], [1, 2, 0, 2]]), logits))
         [2.4429 2.4544]
     """
-    _checks.check_config(blank_index=blank_index, zero_infinity=zero_infinity)
     labels = as_labels("y_true", y_true)
     logits = as_float("y_pred", y_pred)
     _checks.check_rank("y_true", labels, 2, "(batch, max_label_length) of integer labels")
@@ -273,3 +282,31 @@ def ctc(
     nll = jnp.maximum(-log_likelihood, 0.0)
     fallback = 0.0 if zero_infinity else jnp.inf
     return jnp.where(feasible, nll, fallback)
+
+
+def _labels_and_lengths(
+    cfg: dict[str, Any], y_true: Any, y_pred: Any, label_length: Any = None, logit_length: Any = None, **_: Any
+) -> None:
+    _, max_time, num_classes = jnp.shape(y_pred)
+    labels = as_labels("y_true", y_true)
+    blank = cfg.get("blank_index", 0)
+    if label_length is None:  # Keras's form: the label is the first count_nonzero(labels != blank) entries.
+        lengths = jnp.sum(labels != blank, axis=1)
+    else:
+        within("label_length", label_length, 0, labels.shape[1], "at most the padded label length")
+        lengths = as_labels("label_length", label_length)
+    # Only the entries within label_length are read: padding beyond it (e.g. -1) is fine.
+    in_label = jnp.arange(labels.shape[1])[None, :] < lengths[:, None]
+    outside = in_label & ((labels < 0) | (labels >= num_classes))
+    check_all(outside, labels, f"`y_true` has a class id outside [0, {num_classes}): {{value}}.")
+    message = f"`y_true` has the blank id {blank} within label_length; the loss reads it as a label: {{value}}."
+    check_all(in_label & (labels == blank), labels, message)
+    if logit_length is not None:
+        within("logit_length", logit_length, 0, max_time, "at most the padded number of frames")
+
+
+class CTC(Loss, fn=ctc, name="ctc", value_check=_labels_and_lengths):
+    """Pass `label_length=`/`logit_length=` at call time."""
+
+    blank_index: ClassId = 0
+    zero_infinity: Flag = False

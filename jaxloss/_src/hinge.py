@@ -6,7 +6,18 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
+from jaxloss._src.classes import Loss
 from jaxloss._src._numerics import pair
+
+__all__ = [
+    "hinge",
+    "squared_hinge",
+    "categorical_hinge",
+    "Hinge",
+    "SquaredHinge",
+    "CategoricalHinge",
+]
+
 
 
 def _signed_labels(y_true: jax.Array) -> jax.Array:
@@ -88,3 +99,15 @@ def categorical_hinge(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     pos = jnp.sum(y_true * y_pred, axis=-1)
     neg = jnp.max((1.0 - y_true) * y_pred, axis=-1)
     return jnp.maximum(neg - pos + 1.0, 0.0)
+
+
+class Hinge(Loss, fn=hinge, name="hinge"):
+    pass
+
+
+class SquaredHinge(Loss, fn=squared_hinge, name="squared_hinge"):
+    pass
+
+
+class CategoricalHinge(Loss, fn=categorical_hinge, name="categorical_hinge"):
+    pass

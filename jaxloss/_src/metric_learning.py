@@ -7,8 +7,17 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from jaxloss._src import _checks
+from jaxloss._src._checks import FiniteFloat, Flag, NonNegativeFloat, validates_config
+from jaxloss._src.checked import unit_rows
+from jaxloss._src.classes import Loss
 from jaxloss._src._numerics import as_float, as_labels
 from jaxloss._src.reduce import LossWithMask, returns_mask
+
+__all__ = [
+    "circle",
+    "Circle",
+]
+
 
 
 def _flat_labels(name: str, labels: ArrayLike) -> jax.Array:
@@ -28,15 +37,16 @@ def _masked_logsumexp(x: jax.Array, mask: jax.Array) -> tuple[jax.Array, jax.Arr
 
 
 @returns_mask
+@validates_config
 def circle(
     y_true: ArrayLike,
     y_pred: ArrayLike,
     ref_labels: ArrayLike | None = None,
     ref_embeddings: ArrayLike | None = None,
     *,
-    remove_diagonal: bool = True,
-    gamma: float = 80.0,
-    margin: float = 0.4,
+    remove_diagonal: Flag = True,
+    gamma: NonNegativeFloat = 80.0,
+    margin: FiniteFloat = 0.4,
 ) -> LossWithMask:
     """Circle loss (Sun et al., 2020) on L2-normalized embeddings.
 
@@ -66,7 +76,6 @@ def circle(
         >>> print(jaxloss.circle([0, 0, 1], emb))
         [0.     6.4017 0.    ]
     """
-    _checks.check_config(remove_diagonal=remove_diagonal, gamma=gamma, margin=margin)
     y_pred = as_float("y_pred", y_pred)
     _checks.check_rank("y_pred", y_pred, 2, "(batch, embedding_dim)")
     labels = _flat_labels("y_true", y_true)
@@ -93,3 +102,17 @@ def circle(
     neg_lse, has_neg = _masked_logsumexp(neg_logits, negative)
     loss = jnp.where(has_pos & has_neg, jax.nn.softplus(pos_lse + neg_lse), 0.0)
     return LossWithMask(loss, loss > 0)
+
+
+def _unit_embeddings(cfg: dict[str, Any], y_true: Any, y_pred: Any, ref_embeddings: Any = None, **_: Any) -> None:
+    unit_rows("y_pred", y_pred)
+    if ref_embeddings is not None:
+        unit_rows("ref_embeddings", ref_embeddings)
+
+
+class Circle(Loss, fn=circle, name="circle", value_check=_unit_embeddings):
+    """Pass `ref_labels=`/`ref_embeddings=` at call time."""
+
+    gamma: NonNegativeFloat = 80.0
+    margin: FiniteFloat = 0.4
+    remove_diagonal: Flag = True

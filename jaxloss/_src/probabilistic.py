@@ -6,8 +6,22 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from jaxloss._src import _checks
+from jaxloss._src._checks import Axis, FiniteFloat, Flag, Fraction, NonNegativeFloat, validates_config
+from jaxloss._src.checked import probabilities, within
+from jaxloss._src.classes import Loss
 from jaxloss._src._numerics import EPSILON, clip_probs, is_zero, pair, safe_power, times
+
+__all__ = [
+    "kl_divergence",
+    "poisson",
+    "binary_crossentropy",
+    "binary_focal_crossentropy",
+    "KLDivergence",
+    "Poisson",
+    "BinaryCrossentropy",
+    "BinaryFocalCrossentropy",
+]
+
 
 
 def kl_divergence(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
@@ -82,13 +96,14 @@ def _binary_terms(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> tu
     return bce, 1.0 - p_t
 
 
+@validates_config
 def binary_crossentropy(
     y_true: ArrayLike,
     y_pred: ArrayLike,
     *,
-    from_logits: bool = False,
-    label_smoothing: float = 0.0,
-    axis: int = -1,
+    from_logits: Flag = False,
+    label_smoothing: Fraction = 0.0,
+    axis: Axis = -1,
 ) -> jax.Array:
     """Binary crossentropy, averaged over `axis`.
 
@@ -113,22 +128,22 @@ def binary_crossentropy(
         >>> print(jaxloss.binary_crossentropy([[0, 1], [0, 0]], [[0.6, 0.4], [0.4, 0.6]]))
         [0.9163 0.7136]
     """
-    _checks.check_config(from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
     y_true, y_pred = pair(y_true, y_pred)
     bce, _ = _binary_terms(_smooth_binary(y_true, label_smoothing), y_pred, from_logits)
     return jnp.mean(bce, axis=axis)
 
 
+@validates_config
 def binary_focal_crossentropy(
     y_true: ArrayLike,
     y_pred: ArrayLike,
     *,
-    apply_class_balancing: bool = False,
-    alpha: float = 0.25,
-    gamma: float = 2.0,
-    from_logits: bool = False,
-    label_smoothing: float = 0.0,
-    axis: int = -1,
+    apply_class_balancing: Flag = False,
+    alpha: FiniteFloat = 0.25,
+    gamma: NonNegativeFloat = 2.0,
+    from_logits: Flag = False,
+    label_smoothing: Fraction = 0.0,
+    axis: Axis = -1,
 ) -> jax.Array:
     """Binary focal crossentropy (Lin et al., 2018), averaged over `axis`.
 
@@ -157,14 +172,6 @@ def binary_focal_crossentropy(
         >>> print(jaxloss.binary_focal_crossentropy([[0, 1]], [[-100.0, -100.0]], from_logits=True))
         [50.]
     """
-    _checks.check_config(
-        apply_class_balancing=apply_class_balancing,
-        alpha=alpha,
-        gamma=gamma,
-        from_logits=from_logits,
-        label_smoothing=label_smoothing,
-        axis=axis,
-    )
     y_true, y_pred = pair(y_true, y_pred)
     y_true = _smooth_binary(y_true, label_smoothing)
     bce, one_minus_pt = _binary_terms(y_true, y_pred, from_logits)
@@ -174,3 +181,49 @@ def binary_focal_crossentropy(
     return jnp.mean(focal_bce, axis=axis)
 
 
+def _distributions(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
+    within("y_true", y_true, 0.0, 1.0, "a probability distribution")
+    within("y_pred", y_pred, 0.0, 1.0, "a probability distribution")
+
+
+def _counts_and_rates(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
+    within("y_true", y_true, 0.0, None, "Poisson counts")
+    within("y_pred", y_pred, 0.0, None, "Poisson rates")
+
+
+def _binary_labels(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
+    within("y_true", y_true, 0.0, 1.0, "binary labels")
+    probabilities(cfg, y_pred)
+
+
+class KLDivergence(Loss, fn=kl_divergence, name="kl_divergence", aliases=("kld", "KLD"), value_check=_distributions):
+    pass
+
+
+class Poisson(Loss, fn=poisson, name="poisson", value_check=_counts_and_rates):
+    pass
+
+
+class BinaryCrossentropy(
+    Loss, fn=binary_crossentropy, name="binary_crossentropy", aliases=("bce", "BCE"), value_check=_binary_labels
+):
+    """>>> import jaxloss
+    >>> bce = jaxloss.BinaryCrossentropy(from_logits=True)
+    >>> print(bce([[0, 1], [0, 0]], [[-18.6, 0.51], [2.94, -12.8]], sample_weight=[0.8, 0.2]))
+    0.2436
+    """
+
+    from_logits: Flag = False
+    label_smoothing: Fraction = 0.0
+    axis: Axis = -1
+
+
+class BinaryFocalCrossentropy(
+    Loss, fn=binary_focal_crossentropy, name="binary_focal_crossentropy", value_check=_binary_labels
+):
+    apply_class_balancing: Flag = False
+    alpha: FiniteFloat = 0.25
+    gamma: NonNegativeFloat = 2.0
+    from_logits: Flag = False
+    label_smoothing: Fraction = 0.0
+    axis: Axis = -1

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, NamedTuple, Protocol
+from typing import Any, Literal, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -22,7 +22,7 @@ from jax.typing import ArrayLike
 from jaxloss._src import _checks
 from jaxloss._src._numerics import compute_dtype, safe_divide, squeeze_or_expand_to_same_rank, times
 
-Reduction = str | None
+Reduction = Literal["sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none"] | None
 
 
 class LossWithMask(NamedTuple):
@@ -30,10 +30,6 @@ class LossWithMask(NamedTuple):
 
     values: jax.Array
     mask: jax.Array | None
-
-
-class PerSampleLoss(Protocol):
-    def __call__(self, y_true: ArrayLike, y_pred: ArrayLike, **config: Any) -> jax.Array: ...
 
 
 def returns_mask(fn_with_mask: Callable[..., LossWithMask]) -> Callable[..., jax.Array]:
@@ -146,7 +142,7 @@ def reduce_weighted(
 
 
 def reduce(
-    fn: PerSampleLoss,
+    fn: Callable[..., jax.Array],
     reduction: Reduction = "sum_over_batch_size",
     *,
     axis_name: Any = None,
@@ -180,8 +176,8 @@ def reduce(
         all-masked batch gives 0 with zero gradients.
 
     Raises:
-        ValueError: unknown `reduction`, or a `sample_weight`/`mask` that does
-            not broadcast to the per-sample values.
+        ValueError: unknown `reduction`, a `dtype` that is not floating, or a
+            `sample_weight`/`mask` that does not broadcast to the per-sample values.
 
     Example:
         >>> import jax.numpy as jnp
@@ -197,7 +193,7 @@ def reduce(
         0.5
     """
     _checks.check_reduction(reduction)
-    out_dtype = None if dtype is None else jnp.dtype(dtype)
+    out_dtype = None if dtype is None else jnp.dtype(_checks.canonical_dtype(dtype))
 
     @functools.wraps(fn)
     def reduced(

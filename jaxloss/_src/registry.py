@@ -2,52 +2,30 @@
 
 from __future__ import annotations
 
+import difflib
+
 from collections.abc import Callable
 from typing import Any
 
-from jaxloss._src import categorical, ctc, hinge, metric_learning, probabilistic, regression, segmentation
-from jaxloss._src.classes import LOSS_CLASSES, Loss
+from jaxloss._src.classes import ALIASES, LOSSES, Loss
 
-LOSS_FUNCTIONS: tuple[Callable[..., Any], ...] = (
-    regression.mean_squared_error,
-    regression.mean_absolute_error,
-    regression.mean_absolute_percentage_error,
-    regression.mean_squared_logarithmic_error,
-    regression.cosine_similarity,
-    regression.huber,
-    regression.log_cosh,
-    hinge.hinge,
-    hinge.squared_hinge,
-    hinge.categorical_hinge,
-    probabilistic.kl_divergence,
-    probabilistic.poisson,
-    probabilistic.binary_crossentropy,
-    probabilistic.binary_focal_crossentropy,
-    categorical.categorical_crossentropy,
-    categorical.categorical_focal_crossentropy,
-    categorical.sparse_categorical_crossentropy,
-    categorical.categorical_generalized_cross_entropy,
-    ctc.ctc,
-    segmentation.dice,
-    segmentation.tversky,
-    metric_learning.circle,
-)
+# Derived from the loss declarations (`Loss.__init_subclass__`), once every family module is imported.
 
-_CLASSES: dict[str, type[Loss]] = {cls.__name__: cls for cls in LOSS_CLASSES}
-_FUNCTIONS: dict[str, Callable[..., Any]] = {fn.__name__: fn for fn in LOSS_FUNCTIONS}
-_ALIASES: dict[str, Callable[..., Any]] = {
-    alias: _FUNCTIONS[name]
-    for name, aliases in {
-        "mean_squared_error": ("mse", "MSE"),
-        "mean_absolute_error": ("mae", "MAE"),
-        "mean_absolute_percentage_error": ("mape", "MAPE"),
-        "mean_squared_logarithmic_error": ("msle", "MSLE"),
-        "kl_divergence": ("kld", "KLD"),
-        "binary_crossentropy": ("bce", "BCE"),
-    }.items()
-    for alias in aliases
-}
-_FUNCTION_NAMES: dict[Any, str] = {fn: name for name, fn in _FUNCTIONS.items()}
+
+def _classes() -> dict[str, type[Loss]]:
+    return {cls.__name__: cls for cls in LOSSES}
+
+
+def _functions() -> dict[str, Callable[..., Any]]:
+    return {cls.fn.__name__: cls.fn for cls in LOSSES}
+
+
+def _close_matches(identifier: str) -> str:
+    names = [*_classes(), *_functions(), *ALIASES]
+    # Compare without separators and case, so "logcosh" finds "log_cosh" and "LogCosh".
+    key = identifier.replace("_", "").lower()
+    found = [n for n in names if n.replace("_", "").lower() == key] or difflib.get_close_matches(identifier, names, n=3)
+    return f" Did you mean {' or '.join(repr(n) for n in found)}?" if found else ""
 
 
 def get(identifier: Any) -> Any:
@@ -77,15 +55,16 @@ def get(identifier: Any) -> Any:
     if isinstance(identifier, dict):
         return deserialize(identifier)
     if isinstance(identifier, str):
-        if identifier in _CLASSES:
-            return _CLASSES[identifier]()
-        if identifier in _FUNCTIONS:
-            return _FUNCTIONS[identifier]
-        if identifier in _ALIASES:
-            return _ALIASES[identifier]
+        classes, functions = _classes(), _functions()
+        if identifier in classes:
+            return classes[identifier]()
+        if identifier in functions:
+            return functions[identifier]
+        if identifier in ALIASES:
+            return ALIASES[identifier]
         raise ValueError(
             f"Could not interpret loss identifier: {identifier!r}. Expected a loss class name, "
-            f"a function name or one of the aliases {sorted(_ALIASES)}."
+            f"a function name or one of the aliases {sorted(ALIASES)}.{_close_matches(identifier)}"
         )
     if callable(identifier):
         return identifier
@@ -105,8 +84,9 @@ def serialize(loss: Any) -> dict[str, Any]:
     """
     if isinstance(loss, Loss):
         return {"module": "jaxloss", "class_name": type(loss).__name__, "config": loss.get_config(), "registered_name": None}
-    if loss in _FUNCTION_NAMES:
-        return {"module": "builtins", "class_name": "function", "config": _FUNCTION_NAMES[loss], "registered_name": "function"}
+    names = {fn: name for name, fn in _functions().items()}
+    if loss in names:
+        return {"module": "builtins", "class_name": "function", "config": names[loss], "registered_name": "function"}
     raise ValueError(f"Cannot serialize {loss!r}: expected a jaxloss.Loss instance or a built-in loss function.")
 
 
@@ -126,6 +106,7 @@ def deserialize(config: Any) -> Any:
     class_name = config["class_name"]
     if class_name == "function":
         return get(config["config"])
-    if class_name not in _CLASSES:
-        raise ValueError(f"Could not interpret loss class_name: {class_name!r}. Expected one of {sorted(_CLASSES)}.")
-    return _CLASSES[class_name].from_config(dict(config.get("config") or {}))
+    classes = _classes()
+    if class_name not in classes:
+        raise ValueError(f"Could not interpret loss class_name: {class_name!r}. Expected one of {sorted(classes)}.")
+    return classes[class_name].from_config(dict(config.get("config") or {}))

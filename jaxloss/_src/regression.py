@@ -14,8 +14,27 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from jaxloss._src import _checks
+from jaxloss._src._checks import Axes, PositiveFloat, validates_config
+from jaxloss._src.classes import Loss
 from jaxloss._src._numerics import EPSILON, normalize, pair
+
+__all__ = [
+    "mean_squared_error",
+    "mean_absolute_error",
+    "mean_absolute_percentage_error",
+    "mean_squared_logarithmic_error",
+    "cosine_similarity",
+    "huber",
+    "log_cosh",
+    "MeanSquaredError",
+    "MeanAbsoluteError",
+    "MeanAbsolutePercentageError",
+    "MeanSquaredLogarithmicError",
+    "CosineSimilarity",
+    "Huber",
+    "LogCosh",
+]
+
 
 
 def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
@@ -108,7 +127,8 @@ def mean_squared_logarithmic_error(y_true: ArrayLike, y_pred: ArrayLike) -> jax.
     return jnp.mean(jnp.square(first_log - second_log), axis=-1)
 
 
-def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, *, axis: Any = -1) -> jax.Array:
+@validates_config
+def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, *, axis: Axes = -1) -> jax.Array:
     """Negative cosine similarity along `axis`.
 
     .. math:: \\ell = -\\sum_{axis} \\hat y_{true} \\hat y_{pred}, \\quad \\hat x = x \\min(\\|x\\|^{-1}, 1/\\epsilon)
@@ -129,12 +149,12 @@ def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, *, axis: Any = -1) -
         >>> print(jaxloss.cosine_similarity([[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [1.0, 1.0]]))
         [ 0. -1.]
     """
-    _checks.check_config(axis=axis)
     y_true, y_pred = pair(y_true, y_pred)
     return 0.0 - jnp.sum(normalize(y_true, axis) * normalize(y_pred, axis), axis=axis)  # 0 - x: no -0.0
 
 
-def huber(y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0) -> jax.Array:
+@validates_config
+def huber(y_true: ArrayLike, y_pred: ArrayLike, *, delta: PositiveFloat = 1.0) -> jax.Array:
     """Huber loss, quadratic within `delta` and linear outside.
 
     .. math:: \\ell = \\operatorname{mean}_{-1} \\begin{cases} \\tfrac12 e^2 & |e| \\le \\delta \\\\ \\delta |e| - \\tfrac12 \\delta^2 & \\text{otherwise} \\end{cases}, \\quad e = y_{pred} - y_{true}
@@ -152,7 +172,6 @@ def huber(y_true: ArrayLike, y_pred: ArrayLike, *, delta: float = 1.0) -> jax.Ar
         >>> print(jaxloss.huber([[0.0, 0.0]], [[0.5, 3.0]]))
         [1.3125]
     """
-    _checks.check_config(delta=delta)
     y_true, y_pred = pair(y_true, y_pred)
     error = y_pred - y_true
     abs_error = jnp.abs(error)
@@ -184,3 +203,38 @@ def log_cosh(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     x = y_pred - y_true
     # log(cosh(x)) = x + softplus(-2x) - log 2 never overflows cosh.
     return jnp.mean(x + jax.nn.softplus(-2.0 * x) - math.log(2.0), axis=-1)
+
+
+# The loss classes: config fields as in the functions above, with Keras's defaults and names.
+
+
+class MeanSquaredError(Loss, fn=mean_squared_error, name="mean_squared_error", aliases=("mse", "MSE")):
+    pass
+
+
+class MeanAbsoluteError(Loss, fn=mean_absolute_error, name="mean_absolute_error", aliases=("mae", "MAE")):
+    pass
+
+
+class MeanAbsolutePercentageError(
+    Loss, fn=mean_absolute_percentage_error, name="mean_absolute_percentage_error", aliases=("mape", "MAPE")
+):
+    pass
+
+
+class MeanSquaredLogarithmicError(
+    Loss, fn=mean_squared_logarithmic_error, name="mean_squared_logarithmic_error", aliases=("msle", "MSLE")
+):
+    pass
+
+
+class CosineSimilarity(Loss, fn=cosine_similarity, name="cosine_similarity"):
+    axis: Axes = -1
+
+
+class Huber(Loss, fn=huber, name="huber_loss"):
+    delta: PositiveFloat = 1.0
+
+
+class LogCosh(Loss, fn=log_cosh, name="log_cosh"):
+    pass

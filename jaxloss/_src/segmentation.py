@@ -8,15 +8,25 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from jaxloss._src import _checks
+from jaxloss._src._checks import Axes, FiniteFloat, validates_config
+from jaxloss._src.classes import Loss
 from jaxloss._src._numerics import EPSILON, pair
+
+__all__ = [
+    "dice",
+    "tversky",
+    "Dice",
+    "Tversky",
+]
+
 
 
 def _axes(axis: Any) -> Any:
     return tuple(axis) if isinstance(axis, list) else axis
 
 
-def dice(y_true: ArrayLike, y_pred: ArrayLike, *, axis: Any = None) -> jax.Array:
+@validates_config
+def dice(y_true: ArrayLike, y_pred: ArrayLike, *, axis: Axes = None) -> jax.Array:
     """Dice loss.
 
     .. math:: \\ell = 1 - \\frac{2 \\sum y_{true} y_{pred}}{\\sum y_{true} + \\sum y_{pred} + \\epsilon}
@@ -35,7 +45,6 @@ def dice(y_true: ArrayLike, y_pred: ArrayLike, *, axis: Any = None) -> jax.Array
         >>> print(jaxloss.dice([[1, 2], [1, 2]], [[4, 1], [6, 1]]))
         -0.5556
     """
-    _checks.check_config(axis=axis)
     y_true, y_pred = pair(y_true, y_pred)
     axis = _axes(axis)
     intersection = jnp.sum(y_true * y_pred, axis=axis)
@@ -43,8 +52,9 @@ def dice(y_true: ArrayLike, y_pred: ArrayLike, *, axis: Any = None) -> jax.Array
     return 1.0 - 2.0 * intersection / denominator
 
 
+@validates_config
 def tversky(
-    y_true: ArrayLike, y_pred: ArrayLike, *, alpha: float = 0.5, beta: float = 0.5, axis: Any = None
+    y_true: ArrayLike, y_pred: ArrayLike, *, alpha: FiniteFloat = 0.5, beta: FiniteFloat = 0.5, axis: Axes = None
 ) -> jax.Array:
     """Tversky loss (Salehi et al., 2017).
 
@@ -69,10 +79,21 @@ def tversky(
         >>> print(jaxloss.tversky([[1, 2], [1, 2]], [[4, 1], [6, 1]], alpha=0.2, beta=0.8))
         -0.9444
     """
-    _checks.check_config(alpha=alpha, beta=beta, axis=axis)
     y_true, y_pred = pair(y_true, y_pred)
     axis = _axes(axis)
     true_pos = jnp.sum(y_true * y_pred, axis=axis)
     false_pos = jnp.sum((1.0 - y_true) * y_pred, axis=axis)
     false_neg = jnp.sum(y_true * (1.0 - y_pred), axis=axis)
     return 1.0 - true_pos / (true_pos + alpha * false_pos + beta * false_neg + EPSILON)
+
+
+class Dice(Loss, fn=dice, name="dice"):
+    """A list `axis` is stored as a tuple."""
+
+    axis: Axes = None
+
+
+class Tversky(Loss, fn=tversky, name="tversky"):
+    alpha: FiniteFloat = 0.5
+    beta: FiniteFloat = 0.5
+    axis: Axes = None
