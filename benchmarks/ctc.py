@@ -95,9 +95,13 @@ def main() -> int:
     parser.add_argument("--shapes", default="small,large")
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
-    print(f"jax {jax.__version__} on {jax.devices()[0].device_kind}; optax {optax.__version__}; median of {args.runs} runs")
-    lines = ["| shape (B,T,C,L) | impl | fwd ms | value_and_grad ms | vg speed-up vs jaxloss | compile fwd/vg s | temp MB fwd/vg |",
-             "|---|---|---|---|---|---|---|"]
+    print(
+        f"jax {jax.__version__} on {jax.devices()[0].device_kind}; optax {optax.__version__}; median of {args.runs} runs"
+    )
+    lines = [
+        "| shape (B,T,C,L) | impl | fwd ms | value_and_grad ms | vg speed-up vs jaxloss | compile fwd/vg s | temp MB fwd/vg |",
+        "|---|---|---|---|---|---|---|",
+    ]
     # Warm up every implementation once, so no one pays the process's first-compile costs.
     tiny_logits, tiny_labels, tiny_lengths = make_inputs(2, 8, 5, 3)
     for fn, aux in implementations(tiny_labels, tiny_lengths, 8).values():
@@ -105,10 +109,17 @@ def main() -> int:
     for name in args.shapes.split(","):
         batch, time_steps, classes, max_label = SHAPES[name]
         logits, labels, lengths = make_inputs(batch, time_steps, classes, max_label)
-        rows = {impl: measure(fn, (logits, *aux), args.runs) for impl, (fn, aux) in implementations(labels, lengths, time_steps).items()}
+        rows = {
+            impl: measure(fn, (logits, *aux), args.runs)
+            for impl, (fn, aux) in implementations(labels, lengths, time_steps).items()
+        }
         base = rows["jaxloss"]
         for impl, row in rows.items():
-            assert abs(row["fwd_value"] - base["fwd_value"]) <= 1e-3 * abs(base["fwd_value"]), (impl, row["fwd_value"], base["fwd_value"])
+            assert abs(row["fwd_value"] - base["fwd_value"]) <= 1e-3 * abs(base["fwd_value"]), (
+                impl,
+                row["fwd_value"],
+                base["fwd_value"],
+            )
             lines.append(
                 f"| {name} {SHAPES[name]} | {impl} | {row['fwd_s'] * 1e3:.1f} | {row['vg_s'] * 1e3:.1f} | "
                 f"{row['vg_s'] / base['vg_s']:.2f}x | {row['fwd_compile_s']:.2f} / {row['vg_compile_s']:.2f} | "

@@ -32,7 +32,13 @@ import optax  # noqa: E402
 import jaxloss  # noqa: E402
 
 # (B, T, C, L, logit scale): short and long inputs, flat and peaked distributions.
-SHAPES = [(4, 20, 6, 5, 1.0), (4, 50, 10, 10, 1.0), (4, 50, 10, 10, 2.0), (8, 200, 40, 40, 1.0), (4, 500, 100, 100, 2.0)]
+SHAPES = [
+    (4, 20, 6, 5, 1.0),
+    (4, 50, 10, 10, 1.0),
+    (4, 50, 10, 10, 2.0),
+    (8, 200, 40, 40, 1.0),
+    (4, 500, 100, 100, 2.0),
+]
 
 
 def _gradient(impl: str, labels: jax.Array, logits: jax.Array) -> np.ndarray:
@@ -52,8 +58,10 @@ def relative_errors(shape: tuple, seed: int) -> dict[str, float]:
     with jax.enable_x64(True):
         reference = _gradient("jaxloss", labels, jnp.asarray(logits, jnp.float64))
     scale_ref = np.max(np.abs(reference))
-    return {impl: float(np.max(np.abs(_gradient(impl, labels, jnp.asarray(logits)) - reference)) / scale_ref)
-            for impl in ("jaxloss", "optax")}
+    return {
+        impl: float(np.max(np.abs(_gradient(impl, labels, jnp.asarray(logits)) - reference)) / scale_ref)
+        for impl in ("jaxloss", "optax")
+    }
 
 
 def main() -> int:
@@ -62,11 +70,16 @@ def main() -> int:
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
     if args.markdown:
-        print("| shape (B,T,C,L), logit std | jaxloss median / worst | optax median / worst | optax / jaxloss (median) |")
+        print(
+            "| shape (B,T,C,L), logit std | jaxloss median / worst | optax median / worst | optax / jaxloss (median) |"
+        )
         print("|---|---|---|---|")
     for shape in SHAPES:
         runs = [relative_errors(shape, seed) for seed in range(args.seeds)]
-        stats = {impl: (statistics.median(r[impl] for r in runs), max(r[impl] for r in runs)) for impl in ("jaxloss", "optax")}
+        stats = {
+            impl: (statistics.median(r[impl] for r in runs), max(r[impl] for r in runs))
+            for impl in ("jaxloss", "optax")
+        }
         ratio = stats["optax"][0] / stats["jaxloss"][0]
         cells = [f"{stats[i][0]:.1e} / {stats[i][1]:.1e}" for i in ("jaxloss", "optax")]
         if args.markdown:

@@ -72,7 +72,11 @@ _REF_LABELS = np.array([0, 0, 1, 1, 2, 2], np.int32)
 
 def _circle(rng, batch):
     (b,) = batch
-    return rng.integers(0, 3, batch).astype(np.int32), _unit_vectors(rng, (b, 4)), {"ref_labels": _REF_LABELS, "ref_embeddings": _REFS}
+    return (
+        rng.integers(0, 3, batch).astype(np.int32),
+        _unit_vectors(rng, (b, 4)),
+        {"ref_labels": _REF_LABELS, "ref_embeddings": _REFS},
+    )
 
 
 def _ctc(rng, batch):
@@ -98,7 +102,9 @@ CASES: tuple[Case, ...] = (
     Case(jaxloss.BinaryCrossentropy(), _binary(logits=False)),
     Case(jaxloss.BinaryCrossentropy(from_logits=True, label_smoothing=0.1), _binary(logits=True)),
     Case(jaxloss.BinaryFocalCrossentropy(), _binary(logits=False)),
-    Case(jaxloss.BinaryFocalCrossentropy(from_logits=True, apply_class_balancing=True, gamma=1.5), _binary(logits=True)),
+    Case(
+        jaxloss.BinaryFocalCrossentropy(from_logits=True, apply_class_balancing=True, gamma=1.5), _binary(logits=True)
+    ),
     Case(jaxloss.CategoricalCrossentropy(), _one_hot(logits=False)),
     Case(jaxloss.CategoricalCrossentropy(from_logits=True, label_smoothing=0.2), _one_hot(logits=True)),
     Case(jaxloss.CategoricalFocalCrossentropy(), _one_hot(logits=False)),

@@ -21,17 +21,57 @@ def _run(loss, *args, **kwargs):
 @pytest.mark.parametrize(
     "loss, args, kwargs, message",
     [
-        (jaxloss.SparseCategoricalCrossentropy(), (jnp.array([0, 3]), PROBS), {}, r"`y_true` has a class id outside \[0, 3\): 3"),
-        (jaxloss.SparseCategoricalCrossentropy(ignore_class=-1), (jnp.array([0, -2]), PROBS), {}, r"outside \[0, 3\) or ignore_class=-1: -2"),
+        (
+            jaxloss.SparseCategoricalCrossentropy(),
+            (jnp.array([0, 3]), PROBS),
+            {},
+            r"`y_true` has a class id outside \[0, 3\): 3",
+        ),
+        (
+            jaxloss.SparseCategoricalCrossentropy(ignore_class=-1),
+            (jnp.array([0, -2]), PROBS),
+            {},
+            r"outside \[0, 3\) or ignore_class=-1: -2",
+        ),
         (jaxloss.CategoricalGeneralizedCrossEntropy(), (jnp.array([5, 0]), PROBS), {}, "class id outside"),
-        (jaxloss.BinaryCrossentropy(), (jnp.array([[1.0, 0.0]]), jnp.array([[1.3, 0.2]])), {}, r"`y_pred` must be in \[0.0, 1.0\] \(probabilities, since from_logits=False\); found 1.29"),
+        (
+            jaxloss.BinaryCrossentropy(),
+            (jnp.array([[1.0, 0.0]]), jnp.array([[1.3, 0.2]])),
+            {},
+            r"`y_pred` must be in \[0.0, 1.0\] \(probabilities, since from_logits=False\); found 1.29",
+        ),
         (jaxloss.CategoricalCrossentropy(), (jnp.eye(3)[:2], -PROBS), {}, "`y_pred` must be in"),
         (jaxloss.BinaryFocalCrossentropy(), (jnp.array([[2.0]]), jnp.array([[0.5]])), {}, "`y_true` must be in"),
-        (jaxloss.Poisson(), (jnp.array([[-1.0, 2.0]]), jnp.array([[1.0, 2.0]])), {}, "`y_true` must be >= 0.0 \\(Poisson counts\\); found -1.0"),
-        (jaxloss.MeanSquaredError(), (jnp.array([[1.0]]), jnp.array([[jnp.nan]])), {}, "`y_pred` has a non-finite value"),
-        (jaxloss.MeanSquaredError(), (jnp.array([[1.0]]), jnp.array([[1.0]]), jnp.array([jnp.inf])), {}, "`sample_weight` has a non-finite value"),
-        (jaxloss.CTC(), (jnp.array([[1, 2]]), jnp.zeros((1, 5, 3))), {"logit_length": jnp.array([7])}, r"`logit_length` must be in \[0, 5\]"),
-        (jaxloss.CTC(), (jnp.array([[1, 2]]), jnp.zeros((1, 5, 3))), {"label_length": jnp.array([3])}, r"`label_length` must be in \[0, 2\]"),
+        (
+            jaxloss.Poisson(),
+            (jnp.array([[-1.0, 2.0]]), jnp.array([[1.0, 2.0]])),
+            {},
+            "`y_true` must be >= 0.0 \\(Poisson counts\\); found -1.0",
+        ),
+        (
+            jaxloss.MeanSquaredError(),
+            (jnp.array([[1.0]]), jnp.array([[jnp.nan]])),
+            {},
+            "`y_pred` has a non-finite value",
+        ),
+        (
+            jaxloss.MeanSquaredError(),
+            (jnp.array([[1.0]]), jnp.array([[1.0]]), jnp.array([jnp.inf])),
+            {},
+            "`sample_weight` has a non-finite value",
+        ),
+        (
+            jaxloss.CTC(),
+            (jnp.array([[1, 2]]), jnp.zeros((1, 5, 3))),
+            {"logit_length": jnp.array([7])},
+            r"`logit_length` must be in \[0, 5\]",
+        ),
+        (
+            jaxloss.CTC(),
+            (jnp.array([[1, 2]]), jnp.zeros((1, 5, 3))),
+            {"label_length": jnp.array([3])},
+            r"`label_length` must be in \[0, 2\]",
+        ),
         (jaxloss.CTC(), (jnp.array([[1, 4]]), jnp.zeros((1, 5, 3))), {}, r"class id outside \[0, 3\): 4"),
         (jaxloss.Circle(), (jnp.array([0, 1]), jnp.array([[2.0, 0.0], [0.0, 1.0]])), {}, "L2-normalized"),
     ],
@@ -47,7 +87,11 @@ def test_value_errors_are_reported_under_jit(loss, args, kwargs, message):
     [
         (jaxloss.SparseCategoricalCrossentropy(ignore_class=-1), (jnp.array([0, -1]), PROBS), {}),
         (jaxloss.BinaryCrossentropy(from_logits=True), (jnp.array([[1.0, 0.0]]), jnp.array([[13.0, -4.0]])), {}),
-        (jaxloss.CTC(), (jnp.array([[1, 2]]), jnp.zeros((1, 5, 3))), {"logit_length": jnp.array([5]), "label_length": jnp.array([2])}),
+        (
+            jaxloss.CTC(),
+            (jnp.array([[1, 2]]), jnp.zeros((1, 5, 3))),
+            {"logit_length": jnp.array([5]), "label_length": jnp.array([2])},
+        ),
         (jaxloss.Poisson(), (jnp.array([[0.0, 2.0]]), jnp.array([[1.0, 2.0]])), {}),
     ],
 )
@@ -63,7 +107,9 @@ def test_per_sample_function_with_static_config():
     assert "class id outside [0, 3): 9" in error.get()
     error, value = safe(jnp.array([0, 2]), PROBS)
     assert error.get() is None
-    np.testing.assert_allclose(value, jaxloss.sparse_categorical_crossentropy(jnp.array([0, 2]), PROBS, from_logits=True))
+    np.testing.assert_allclose(
+        value, jaxloss.sparse_categorical_crossentropy(jnp.array([0, 2]), PROBS, from_logits=True)
+    )
     with pytest.raises(TypeError, match="Configure the loss instance"):
         jaxloss.checked(jaxloss.Huber(), delta=2.0)
 
@@ -93,7 +139,9 @@ def test_circle_accepts_normalized_embeddings_rounded_to_half_precision():
 
 def test_circle_checks_the_reference_embeddings():
     emb = jnp.asarray(_unit_rows(np.random.default_rng(1), (4, 3)), jnp.float32)
-    error, _ = _run(jaxloss.Circle(), jnp.array([0, 0, 1, 1]), emb, ref_labels=jnp.array([0, 1]), ref_embeddings=2 * emb[:2])
+    error, _ = _run(
+        jaxloss.Circle(), jnp.array([0, 0, 1, 1]), emb, ref_labels=jnp.array([0, 1]), ref_embeddings=2 * emb[:2]
+    )
     assert error is not None and "`ref_embeddings row norms`" in error
 
 
@@ -104,11 +152,14 @@ def test_ctc_padding_beyond_label_length_is_not_flagged():
     assert error is not None and "class id outside [0, 3): -1" in error
 
 
-@pytest.mark.parametrize("loss, y_true, kwargs", [
-    (jaxloss.CTC(), [[1, 0, 2]], {"label_length": jnp.array([3])}),
-    (jaxloss.CTC(), [[1, 2, 0, 2]], {}),  # Keras's form: the label is the first 3 entries, [1, 2, 0]
-    (jaxloss.CTC(blank_index=2), [[1, 2, 0]], {"label_length": jnp.array([2])}),
-])
+@pytest.mark.parametrize(
+    "loss, y_true, kwargs",
+    [
+        (jaxloss.CTC(), [[1, 0, 2]], {"label_length": jnp.array([3])}),
+        (jaxloss.CTC(), [[1, 2, 0, 2]], {}),  # Keras's form: the label is the first 3 entries, [1, 2, 0]
+        (jaxloss.CTC(blank_index=2), [[1, 2, 0]], {"label_length": jnp.array([2])}),
+    ],
+)
 def test_ctc_blank_inside_a_label_is_reported(loss, y_true, kwargs):
     error, _ = _run(loss, jnp.array(y_true), jnp.zeros((1, 9, 3)), **kwargs)
     assert error is not None and "blank id" in error

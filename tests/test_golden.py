@@ -42,9 +42,14 @@ def test_keras_doc_example(example: showcase.DocExample):
 
 def test_showcase_exits_zero(capsys):
     assert showcase.main() == 0
-    assert f"{len(showcase.EXAMPLES)} of {len(showcase.EXAMPLES)} documented examples reproduced" in capsys.readouterr().out
+    assert (
+        f"{len(showcase.EXAMPLES)} of {len(showcase.EXAMPLES)} documented examples reproduced"
+        in capsys.readouterr().out
+    )
 
 
 def test_showcase_flags_a_mismatch():
-    wrong = showcase.DocExample("test", "deliberately wrong", lambda: jaxloss.mean_squared_error([[1.0]], [[0.0]]), [1.5])
+    wrong = showcase.DocExample(
+        "test", "deliberately wrong", lambda: jaxloss.mean_squared_error([[1.0]], [[0.0]]), [1.5]
+    )
     assert not showcase.check(wrong)[1]

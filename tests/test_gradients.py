@@ -19,6 +19,8 @@ import pytest
 from jax.test_util import check_grads
 
 import jaxloss
+from jaxloss._src import _checks
+from tests.cases import CASES, Case
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,13 +85,22 @@ def _unit(rng, shape):
 
 
 def _circle(rng):
-    return {"y_true": np.array([0, 0, 1, 1], np.int32), "y_pred": _unit(rng, (4, 3)), "ref_labels": np.array([0, 1, 1, 0, 2], np.int32),
-            "ref_embeddings": _unit(rng, (5, 3)), "gamma": 2.0, "margin": 0.25}
+    return {
+        "y_true": np.array([0, 0, 1, 1], np.int32),
+        "y_pred": _unit(rng, (4, 3)),
+        "ref_labels": np.array([0, 1, 1, 0, 2], np.int32),
+        "ref_embeddings": _unit(rng, (5, 3)),
+        "gamma": 2.0,
+        "margin": 0.25,
+    }
 
 
 def _ctc(rng):
-    return {"y_true": np.array([[1, 2, 2], [3, 1, 0]], np.int32), "y_pred": rng.normal(0, 1.5, (2, 7, 4)),
-            "logit_length": np.array([7, 5], np.int32)}
+    return {
+        "y_true": np.array([[1, 2, 2], [3, 1, 0]], np.int32),
+        "y_pred": rng.normal(0, 1.5, (2, 7, 4)),
+        "logit_length": np.array([7, 5], np.int32),
+    }
 
 
 TY = ("y_true", "y_pred")
@@ -105,30 +116,98 @@ SPECS = [
     Spec(jaxloss.squared_hinge, _dense(-1.5, 1.5), TY),
     Spec(jaxloss.categorical_hinge, _classification(logits=True), TY),
     Spec(jaxloss.kl_divergence, lambda rng: {"y_true": _probs(rng), "y_pred": _probs(rng)}, TY),  # inside the clip
-    Spec(jaxloss.poisson, lambda rng: {"y_true": np.concatenate([np.zeros((1, 4)), rng.uniform(0.1, 3, (2, 4))]),
-                                       "y_pred": rng.uniform(0.1, 3, (3, 4))}, TY),
+    Spec(
+        jaxloss.poisson,
+        lambda rng: {
+            "y_true": np.concatenate([np.zeros((1, 4)), rng.uniform(0.1, 3, (2, 4))]),
+            "y_pred": rng.uniform(0.1, 3, (3, 4)),
+        },
+        TY,
+    ),
     Spec(jaxloss.binary_crossentropy, _binary(False, {"label_smoothing": 0.1}), TY + ("label_smoothing",)),
-    Spec(jaxloss.binary_crossentropy, _binary(True, {"label_smoothing": 0.1}), TY + ("label_smoothing",), {"from_logits": True}),
-    Spec(jaxloss.binary_focal_crossentropy, _binary(False, {"alpha": 0.3, "gamma": 1.5, "label_smoothing": 0.1}),
-         TY + ("alpha", "gamma", "label_smoothing"), {"apply_class_balancing": True}),
-    Spec(jaxloss.binary_focal_crossentropy, _binary(True, {"alpha": 0.3, "gamma": 2.0}), TY + ("alpha", "gamma"),
-         {"apply_class_balancing": True, "from_logits": True}),
+    Spec(
+        jaxloss.binary_crossentropy,
+        _binary(True, {"label_smoothing": 0.1}),
+        TY + ("label_smoothing",),
+        {"from_logits": True},
+    ),
+    Spec(
+        jaxloss.binary_focal_crossentropy,
+        _binary(False, {"alpha": 0.3, "gamma": 1.5, "label_smoothing": 0.1}),
+        TY + ("alpha", "gamma", "label_smoothing"),
+        {"apply_class_balancing": True},
+    ),
+    Spec(
+        jaxloss.binary_focal_crossentropy,
+        _binary(True, {"alpha": 0.3, "gamma": 2.0}),
+        TY + ("alpha", "gamma"),
+        {"apply_class_balancing": True, "from_logits": True},
+    ),
     Spec(jaxloss.categorical_crossentropy, _classification(False, {"label_smoothing": 0.2}), TY + ("label_smoothing",)),
-    Spec(jaxloss.categorical_crossentropy, _classification(True, {"label_smoothing": 0.2}), TY + ("label_smoothing",), {"from_logits": True}),
-    Spec(jaxloss.categorical_crossentropy, _classification(True, {"label_smoothing": 0.2}, shape=(2, 3, 4)), TY + ("label_smoothing",),
-         {"from_logits": True, "axis": 1}),
-    Spec(jaxloss.categorical_focal_crossentropy, _classification(False, {"alpha": 0.3, "gamma": 1.5, "label_smoothing": 0.1}),
-         TY + ("alpha", "gamma", "label_smoothing")),
-    Spec(jaxloss.categorical_focal_crossentropy, _classification(True, {"alpha": np.array([0.1, 0.2, 0.3, 0.4]), "gamma": 0.5}),
-         TY + ("alpha", "gamma"), {"from_logits": True}),
+    Spec(
+        jaxloss.categorical_crossentropy,
+        _classification(True, {"label_smoothing": 0.2}),
+        TY + ("label_smoothing",),
+        {"from_logits": True},
+    ),
+    Spec(
+        jaxloss.categorical_crossentropy,
+        _classification(True, {"label_smoothing": 0.2}, shape=(2, 3, 4)),
+        TY + ("label_smoothing",),
+        {"from_logits": True, "axis": 1},
+    ),
+    Spec(
+        jaxloss.categorical_focal_crossentropy,
+        _classification(False, {"alpha": 0.3, "gamma": 1.5, "label_smoothing": 0.1}),
+        TY + ("alpha", "gamma", "label_smoothing"),
+    ),
+    Spec(
+        jaxloss.categorical_focal_crossentropy,
+        _classification(True, {"alpha": np.array([0.1, 0.2, 0.3, 0.4]), "gamma": 0.5}),
+        TY + ("alpha", "gamma"),
+        {"from_logits": True},
+    ),
     Spec(jaxloss.sparse_categorical_crossentropy, _sparse(False), ("y_pred",)),
     Spec(jaxloss.sparse_categorical_crossentropy, _sparse(True), ("y_pred",), {"from_logits": True}),
     Spec(jaxloss.categorical_generalized_cross_entropy, _sparse(False, {"q": 0.4}), ("y_pred", "q")),
     Spec(jaxloss.ctc, _ctc, ("y_pred",)),
     Spec(jaxloss.dice, _dense(0, 1), TY, {"axis": -1}),
-    Spec(jaxloss.tversky, lambda rng: {**_dense(0, 1)(rng), "alpha": 0.3, "beta": 0.6}, TY + ("alpha", "beta"), {"axis": -1}),
+    Spec(
+        jaxloss.tversky,
+        lambda rng: {**_dense(0, 1)(rng), "alpha": 0.3, "beta": 0.6},
+        TY + ("alpha", "beta"),
+        {"axis": -1},
+    ),
     Spec(jaxloss.circle, _circle, ("y_pred", "ref_embeddings", "gamma", "margin")),
 ]
+
+
+def _spec_from_case(case: Case) -> Spec:
+    """A loss without a hand-written spec is checked at its test case's inputs and config."""
+    config = case.loss.fn_config()
+    floats = {k for k, spec in _checks.specs(type(case.loss)).items() if spec.check in _FLOAT_CHECKS}
+    y_true, _, extra = case.make(np.random.default_rng(0), (3,))
+    wrt = ("y_true", "y_pred") if np.asarray(y_true).dtype.kind == "f" else ("y_pred",)
+
+    def make(rng):
+        y_true, y_pred, extra = case.make(rng, (3,))
+        return {"y_true": y_true, "y_pred": y_pred, **extra, **{k: config[k] for k in floats}}
+
+    static = {k: v for k, v in config.items() if k not in floats}
+    return Spec(case.loss.fn, make, wrt + tuple(sorted(floats)), static)
+
+
+_FLOAT_CHECKS = {
+    t.__metadata__[0].check
+    for t in (
+        _checks.Fraction,
+        _checks.OpenFraction,
+        _checks.PositiveFloat,
+        _checks.NonNegativeFloat,
+        _checks.FiniteFloat,
+    )
+}
+SPECS += [_spec_from_case(c) for c in CASES if c.loss.fn not in {s.fn for s in SPECS}]
 
 
 def test_every_loss_function_is_covered():
@@ -139,14 +218,14 @@ def _check(fn: Callable[..., jax.Array], values: dict[str, Any], wrt: tuple[str,
     fixed = {k: v for k, v in values.items() if k not in wrt}
 
     def f(*args):
-        return fn(**fixed, **dict(zip(wrt, args)), **static)
+        return fn(**fixed, **dict(zip(wrt, args, strict=False)), **static)
 
     args = tuple(jnp.asarray(values[k], jnp.float64) for k in wrt)
     check_grads(f, args, order=1, modes=["fwd", "rev"], atol=1e-6, rtol=1e-6, eps=1e-6)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
-@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow)])
 def test_first_derivatives_match_finite_differences(spec: Spec, seed: int):
     with jax.enable_x64(True):
         _check(spec.fn, spec.make(np.random.default_rng(seed)), spec.wrt, **spec.static)
@@ -158,7 +237,9 @@ REDUCED = [s for s in SPECS if s.fn not in (jaxloss.dice, jaxloss.tversky)] + [
 
 
 @pytest.mark.parametrize("spec", REDUCED, ids=lambda s: s.id)
-@pytest.mark.parametrize("reduction", ["sum", "sum_over_batch_size", "mean_with_sample_weight"])
+@pytest.mark.parametrize(
+    "reduction", ["sum", pytest.param("sum_over_batch_size", marks=pytest.mark.slow), "mean_with_sample_weight"]
+)
 def test_sample_weight_gradients_including_zero_weights(spec: Spec, reduction: str):
     rng = np.random.default_rng(2)
     values = spec.make(rng)
@@ -196,7 +277,9 @@ def test_label_gradient_at_zero_labels_bce_from_logits_and_poisson_and_focal():
     rates = jnp.abs(X) + 0.5
     poisson = jax.grad(lambda t: jaxloss.poisson(t, rates).sum())(zeros)
     np.testing.assert_allclose(poisson, -jnp.log(rates + 1e-7) / 3, rtol=1e-6)
-    focal = jax.grad(lambda t: jaxloss.categorical_focal_crossentropy(t, X, from_logits=True, alpha=0.5, gamma=2.0).sum())(zeros)
+    focal = jax.grad(
+        lambda t: jaxloss.categorical_focal_crossentropy(t, X, from_logits=True, alpha=0.5, gamma=2.0).sum()
+    )(zeros)
     log_p = jax.nn.log_softmax(X)
     np.testing.assert_allclose(focal, 0.5 * (1 - jnp.exp(log_p)) ** 2 * -log_p, rtol=1e-5)
 
@@ -210,7 +293,9 @@ def test_gamma_gradient_at_gamma_zero_is_not_dropped():
 
 def test_focal_base_of_zero_with_gamma_one_has_slope_one():
     # (1 - p_t)^1 at p_t = 1: the derivative is that of the base, as in Keras's power.
-    grad = jax.grad(lambda p: jaxloss.binary_focal_crossentropy(jnp.array([[1.0]]), p, gamma=1.0).sum())(jnp.array([[1.0]]))
+    grad = jax.grad(lambda p: jaxloss.binary_focal_crossentropy(jnp.array([[1.0]]), p, gamma=1.0).sum())(
+        jnp.array([[1.0]])
+    )
     assert np.isfinite(float(grad[0, 0])) and float(grad[0, 0]) != 0.0
 
 

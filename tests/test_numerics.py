@@ -20,18 +20,24 @@ def test_bce_from_logits_handles_infinite_logits_the_label_agrees_with():
     y_true = jnp.array([[1.0, 0.0]])
     logits = jnp.array([[jnp.inf, -jnp.inf]])
     assert float(jaxloss.binary_crossentropy(y_true, logits, from_logits=True)[0]) == 0.0
-    assert np.all(np.isfinite(jax.grad(lambda x: jaxloss.binary_crossentropy(y_true, x, from_logits=True).sum())(logits)))
+    assert np.all(
+        np.isfinite(jax.grad(lambda x: jaxloss.binary_crossentropy(y_true, x, from_logits=True).sum())(logits))
+    )
 
 
 def test_cce_from_logits_with_minus_inf_logit_on_zero_label():
     logits = jnp.array([[2.0, -jnp.inf, 0.5]])
-    value, grad = jax.value_and_grad(lambda x: jaxloss.categorical_crossentropy([[1.0, 0.0, 0.0]], x, from_logits=True).sum())(logits)
+    value, grad = jax.value_and_grad(
+        lambda x: jaxloss.categorical_crossentropy([[1.0, 0.0, 0.0]], x, from_logits=True).sum()
+    )(logits)
     np.testing.assert_allclose(value, -jax.nn.log_softmax(jnp.array([2.0, 0.5]))[0], rtol=1e-6)
     assert np.all(np.isfinite(grad))
 
 
 def test_cce_probabilities_summing_to_zero_are_finite():
-    value, grad = jax.value_and_grad(lambda p: jaxloss.categorical_crossentropy([[1.0, 0.0]], p).sum())(jnp.zeros((1, 2)))
+    value, grad = jax.value_and_grad(lambda p: jaxloss.categorical_crossentropy([[1.0, 0.0]], p).sum())(
+        jnp.zeros((1, 2))
+    )
     np.testing.assert_allclose(value, -np.log(1e-7), rtol=1e-6)  # Keras returns NaN
     assert np.all(np.isfinite(grad))
 
@@ -48,11 +54,15 @@ def test_cgce_column_labels_are_not_broadcast():
     column = jaxloss.categorical_generalized_cross_entropy(np.array([[0], [1], [0], [1]]), y_pred, q=0.5)
     assert column.shape == (4,)
     np.testing.assert_allclose(column, flat)
-    np.testing.assert_allclose(jaxloss.CategoricalGeneralizedCrossEntropy()(np.array([[0], [1], [0], [1]]), y_pred), 0.35984, rtol=1e-4)
+    np.testing.assert_allclose(
+        jaxloss.CategoricalGeneralizedCrossEntropy()(np.array([[0], [1], [0], [1]]), y_pred), 0.35984, rtol=1e-4
+    )
 
 
 def test_cgce_zero_probability_is_one_over_q_with_finite_gradient():
-    value, grad = jax.value_and_grad(lambda p: jaxloss.categorical_generalized_cross_entropy([0], p, q=0.5).sum())(jnp.array([[0.0, 1.0]]))
+    value, grad = jax.value_and_grad(lambda p: jaxloss.categorical_generalized_cross_entropy([0], p, q=0.5).sum())(
+        jnp.array([[0.0, 1.0]])
+    )
     assert float(value) == 2.0 and np.all(np.isfinite(grad))
 
 
@@ -93,7 +103,9 @@ def test_tversky_alpha_weights_false_positives_and_beta_false_negatives():
     y_true = np.array([[1.0, 1.0, 0.0]])
     y_pred = np.array([[1.0, 0.0, 1.0]])  # one true positive, one false negative, one false positive
     np.testing.assert_allclose(jaxloss.tversky(y_true, y_pred, alpha=1.0, beta=0.0, axis=-1), [1 - 1 / 2], rtol=1e-6)
-    np.testing.assert_allclose(jaxloss.Tversky(alpha=0.2, beta=0.8)([[1, 2], [1, 2]], [[4, 1], [6, 1]]), -0.94444442, rtol=1e-6)
+    np.testing.assert_allclose(
+        jaxloss.Tversky(alpha=0.2, beta=0.8)([[1, 2], [1, 2]], [[4, 1], [6, 1]]), -0.94444442, rtol=1e-6
+    )
     only_fp = np.array([[1.0, 1.0, 1.0]])
     np.testing.assert_allclose(jaxloss.tversky(y_true, only_fp, alpha=0.0, beta=1.0, axis=-1), [0.0], atol=1e-6)
 
@@ -119,7 +131,9 @@ def test_scalars_are_one_feature():
     w = jnp.array([0.5, -1.0, 2.0])
     x = jnp.asarray(np.random.default_rng(0).normal(size=(5, 3)), jnp.float32)
     y = jnp.array([1.0, 0.0, 1.0, 1.0, 0.0])
-    per_example = jax.vmap(jax.grad(lambda w, x, y: jaxloss.binary_crossentropy(y, x @ w, from_logits=True)), in_axes=(None, 0, 0))(w, x, y)
+    per_example = jax.vmap(
+        jax.grad(lambda w, x, y: jaxloss.binary_crossentropy(y, x @ w, from_logits=True)), in_axes=(None, 0, 0)
+    )(w, x, y)
     np.testing.assert_allclose(per_example, (jax.nn.sigmoid(x @ w) - y)[:, None] * x, rtol=1e-5, atol=1e-6)
 
 
@@ -133,7 +147,9 @@ def test_integer_labels_beyond_int32_stay_out_of_range():
         assert bool(mask[0]) and float(values[0]) == 0.0  # out of range, not ignored
         assert float(loss(label, probs)) == 0.0
     with jax.enable_x64(True):
-        np.testing.assert_allclose(jaxloss.sparse_categorical_crossentropy(jnp.array([2**32 + 1], jnp.int64), probs), [0.0])
+        np.testing.assert_allclose(
+            jaxloss.sparse_categorical_crossentropy(jnp.array([2**32 + 1], jnp.int64), probs), [0.0]
+        )
 
 
 @pytest.mark.parametrize("fn", [jaxloss.categorical_crossentropy, jaxloss.categorical_focal_crossentropy])
@@ -163,9 +179,13 @@ def test_focal_alpha_list_is_laid_along_the_class_axis():
     y_pred = rng.dirichlet(np.ones(3), (2, 4)).astype(np.float32)
     alpha = [0.2, 0.5, 0.9]
     last = jaxloss.categorical_focal_crossentropy(y_true, y_pred, alpha=alpha)
-    moved = jaxloss.categorical_focal_crossentropy(np.moveaxis(y_true, -1, 1), np.moveaxis(y_pred, -1, 1), alpha=alpha, axis=1)
+    moved = jaxloss.categorical_focal_crossentropy(
+        np.moveaxis(y_true, -1, 1), np.moveaxis(y_pred, -1, 1), alpha=alpha, axis=1
+    )
     np.testing.assert_allclose(moved, last, rtol=1e-6)
-    np.testing.assert_allclose(jaxloss.categorical_focal_crossentropy(y_true, y_pred, alpha=np.array(alpha)), last, rtol=1e-6)
+    np.testing.assert_allclose(
+        jaxloss.categorical_focal_crossentropy(y_true, y_pred, alpha=np.array(alpha)), last, rtol=1e-6
+    )
 
 
 def test_traced_label_smoothing_under_jit():

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from tests.cases import CASES, Case
 
-PROPERTY = settings(max_examples=3, deadline=None, derandomize=True)
+PROPERTY = settings()  # the profile's: 3 examples by default, 100 with --hypothesis-profile=long
 seeds = st.integers(0, 2**31 - 1)
 batches = st.sampled_from([2, 5])
 case_params = pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)

@@ -41,7 +41,9 @@ def test_timestep_weights_match_keras():
 
 def test_batch_weight_scales_whole_samples_of_a_timestep_loss():
     # Keras raises for (2, 3) values with (2,) weights; jaxloss aligns the weights to the batch axis.
-    per_step = jaxloss.reduce(jaxloss.mean_squared_error, "none")(Y_TRUE[..., None], Y_PRED[..., None], np.array([2.0, 0.0]))
+    per_step = jaxloss.reduce(jaxloss.mean_squared_error, "none")(
+        Y_TRUE[..., None], Y_PRED[..., None], np.array([2.0, 0.0])
+    )
     np.testing.assert_allclose(per_step, np.square(Y_TRUE - Y_PRED) * [[2.0], [0.0]])
 
 
@@ -81,7 +83,9 @@ def test_scce_ignore_class_reduces_like_keras():
     weights = np.array([[1.0, 2.0, 3.0, 4.0]])
     mean = jaxloss.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1)
     np.testing.assert_allclose(mean(y_true, y_pred, weights), (per_item * weights).sum() / 2, rtol=1e-6)
-    by_weight = jaxloss.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1, reduction="mean_with_sample_weight")
+    by_weight = jaxloss.SparseCategoricalCrossentropy(
+        from_logits=True, ignore_class=-1, reduction="mean_with_sample_weight"
+    )
     np.testing.assert_allclose(by_weight(y_true, y_pred, weights), (per_item * weights).sum() / 5.0, rtol=1e-6)
     all_ignored = -np.ones((1, 4), np.int32)
     assert float(mean(all_ignored, y_pred)) == 0.0
@@ -126,7 +130,9 @@ def test_dtype_result_is_cast_but_computed_in_float32():
 
 def test_batch_weight_and_timestep_mask_align_on_the_batch_axis():
     # A (B,) weight with a (B, T) mask on (B, T) values scales rows, not columns.
-    out = jaxloss.MeanSquaredError(reduction=None)(jnp.ones((3, 3, 2)), jnp.zeros((3, 3, 2)), jnp.array([1.0, 0.0, 0.0]), mask=jnp.ones((3, 3), bool))
+    out = jaxloss.MeanSquaredError(reduction=None)(
+        jnp.ones((3, 3, 2)), jnp.zeros((3, 3, 2)), jnp.array([1.0, 0.0, 0.0]), mask=jnp.ones((3, 3), bool)
+    )
     np.testing.assert_allclose(out, [[1.0, 1.0, 1.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
     mask = np.array([[1, 1, 0], [1, 0, 0], [0, 0, 0]], bool)
     weights = np.array([2.0, 3.0, 4.0])
@@ -148,7 +154,9 @@ def test_batch_weight_with_the_mask_of_ignore_class():
     got = loss(labels, np.zeros((3, 5, 4), np.float32), weights)
     per_item = np.log(4.0)
     np.testing.assert_allclose(got, per_item * (3 * 1.0 + 5 * 2.0) / 13, rtol=1e-6)
-    assert float(loss(np.zeros((3, 5), np.int32), np.zeros((3, 5, 4), np.float32), np.ones(3))) > 0  # no broadcast error
+    assert (
+        float(loss(np.zeros((3, 5), np.int32), np.zeros((3, 5, 4), np.float32), np.ones(3))) > 0
+    )  # no broadcast error
 
 
 def test_user_batch_mask_with_a_timestep_mask_of_the_function():

@@ -8,22 +8,43 @@ import pytest
 
 import jaxloss
 from jaxloss._src.classes import LOSSES as LOSS_CLASSES
+
 LOSS_FUNCTIONS = [cls.fn for cls in LOSS_CLASSES]
 
 ALIASES = {
-    "mse": jaxloss.mean_squared_error, "MSE": jaxloss.mean_squared_error,
-    "mae": jaxloss.mean_absolute_error, "MAE": jaxloss.mean_absolute_error,
-    "mape": jaxloss.mean_absolute_percentage_error, "MAPE": jaxloss.mean_absolute_percentage_error,
-    "msle": jaxloss.mean_squared_logarithmic_error, "MSLE": jaxloss.mean_squared_logarithmic_error,
-    "kld": jaxloss.kl_divergence, "KLD": jaxloss.kl_divergence,
-    "bce": jaxloss.binary_crossentropy, "BCE": jaxloss.binary_crossentropy,
+    "mse": jaxloss.mean_squared_error,
+    "MSE": jaxloss.mean_squared_error,
+    "mae": jaxloss.mean_absolute_error,
+    "MAE": jaxloss.mean_absolute_error,
+    "mape": jaxloss.mean_absolute_percentage_error,
+    "MAPE": jaxloss.mean_absolute_percentage_error,
+    "msle": jaxloss.mean_squared_logarithmic_error,
+    "MSLE": jaxloss.mean_squared_logarithmic_error,
+    "kld": jaxloss.kl_divergence,
+    "KLD": jaxloss.kl_divergence,
+    "bce": jaxloss.binary_crossentropy,
+    "BCE": jaxloss.binary_crossentropy,
 }
 
 # A non-default value for every field of every class.
 NON_DEFAULT = {
-    "reduction": "sum", "name": "custom", "dtype": "bfloat16", "axis_name": "batch", "axis": 1, "delta": 0.3,
-    "from_logits": True, "label_smoothing": 0.2, "apply_class_balancing": True, "alpha": 0.7, "gamma": 3.0,
-    "ignore_class": 255, "q": 0.3, "blank_index": 2, "zero_infinity": True, "beta": 0.1, "margin": 0.1,
+    "reduction": "sum",
+    "name": "custom",
+    "dtype": "bfloat16",
+    "axis_name": "batch",
+    "axis": 1,
+    "delta": 0.3,
+    "from_logits": True,
+    "label_smoothing": 0.2,
+    "apply_class_balancing": True,
+    "alpha": 0.7,
+    "gamma": 3.0,
+    "ignore_class": 255,
+    "q": 0.3,
+    "blank_index": 2,
+    "zero_infinity": True,
+    "beta": 0.1,
+    "margin": 0.1,
     "remove_diagonal": False,
 }
 
@@ -67,7 +88,12 @@ def test_list_config_is_stored_as_tuple_and_serialized_as_list():
 
 
 def test_reads_keras_loss_dicts():
-    keras_dict = {"module": "keras.losses", "class_name": "Huber", "config": {"name": "huber_loss", "reduction": "sum"}, "registered_name": None}
+    keras_dict = {
+        "module": "keras.losses",
+        "class_name": "Huber",
+        "config": {"name": "huber_loss", "reduction": "sum"},
+        "registered_name": None,
+    }
     assert jaxloss.deserialize(keras_dict) == jaxloss.Huber(reduction="sum")
 
 

@@ -34,24 +34,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import jax  # noqa: E402
 
 import jaxloss  # noqa: E402
+from tests.keras_replay import TOLERANCES, compare, value_and_grad  # noqa: E402
 
 REDUCTIONS = ["sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", None]
-# float32 tolerances; in float64 (Keras with floatx="float64", jaxloss with x64) the results agree far closer.
-TOLERANCES = {"float32": (2e-5, 1e-6, 1e-4, 1e-6), "float64": (1e-10, 1e-13, 1e-9, 1e-13)}
-# Keras's JAX `ops.mean` keeps only float32 precision for float64 inputs (it differs from
-# jnp.mean by ~1e-8), and its CTC hard-codes float32: with floatx="float64" these losses are
-# only float32-accurate in Keras, so they are compared at float32 precision.
-KERAS_FLOAT32_INTERNALS = {
-    "MeanSquaredError", "MeanAbsoluteError", "MeanAbsolutePercentageError", "MeanSquaredLogarithmicError",
-    "Huber", "LogCosh", "Hinge", "SquaredHinge", "Poisson", "BinaryCrossentropy", "BinaryFocalCrossentropy", "CTC",
-}
-
-
-def tolerances(case: dict) -> tuple[float, float, float, float]:
-    dtype = case.get("dtype", "float32")
-    if dtype == "float64" and case["loss"] in KERAS_FLOAT32_INTERNALS:
-        return (1e-6, 1e-7, 1e-5, 1e-7)
-    return TOLERANCES[dtype]
 
 
 def _f32(x):
@@ -70,7 +55,10 @@ def draw(name: str, rng: np.random.Generator) -> dict:
         if name == "Huber":
             cfg["delta"] = float(rng.choice([0.3, 1.0, 2.5]))
     elif name == "MeanAbsolutePercentageError":
-        y_true, y_pred = rng.choice([-1, 1], lead + (d,)) * rng.uniform(0.2, 3, lead + (d,)), rng.normal(0, 2, lead + (d,))
+        y_true, y_pred = (
+            rng.choice([-1, 1], lead + (d,)) * rng.uniform(0.2, 3, lead + (d,)),
+            rng.normal(0, 2, lead + (d,)),
+        )
     elif name in ("MeanSquaredLogarithmicError", "Poisson"):
         y_true, y_pred = rng.uniform(0.05, 4, lead + (d,)), rng.uniform(0.05, 4, lead + (d,))
     elif name in ("Hinge", "SquaredHinge"):
@@ -79,7 +67,9 @@ def draw(name: str, rng: np.random.Generator) -> dict:
     elif name in ("CategoricalHinge", "KLDivergence", "CategoricalCrossentropy", "CategoricalFocalCrossentropy"):
         y_true = np.eye(d)[rng.integers(0, d, lead)]
         logits = name != "KLDivergence" and rng.random() < 0.5
-        y_pred = rng.normal(0, 2, lead + (d,)) if (logits or name == "CategoricalHinge") else rng.dirichlet(np.ones(d), lead)
+        y_pred = (
+            rng.normal(0, 2, lead + (d,)) if (logits or name == "CategoricalHinge") else rng.dirichlet(np.ones(d), lead)
+        )
         if name in ("CategoricalCrossentropy", "CategoricalFocalCrossentropy"):
             cfg["from_logits"] = bool(logits)
             cfg["label_smoothing"] = float(rng.choice([0.0, 0.1, 0.3]))
@@ -87,7 +77,9 @@ def draw(name: str, rng: np.random.Generator) -> dict:
                 y_true, y_pred, cfg["axis"] = np.moveaxis(y_true, -1, 1), np.moveaxis(y_pred, -1, 1), 1
         if name == "CategoricalFocalCrossentropy":
             cfg["gamma"] = float(rng.choice([0.0, 1.0, 2.0, 3.5]))
-            cfg["alpha"] = [float(a) for a in rng.uniform(0.1, 1, d)] if rng.random() < 0.4 else float(rng.uniform(0.1, 1))
+            cfg["alpha"] = (
+                [float(a) for a in rng.uniform(0.1, 1, d)] if rng.random() < 0.4 else float(rng.uniform(0.1, 1))
+            )
         if name == "KLDivergence":
             y_true = rng.dirichlet(np.ones(d), lead)
     elif name in ("BinaryCrossentropy", "BinaryFocalCrossentropy"):
@@ -96,7 +88,11 @@ def draw(name: str, rng: np.random.Generator) -> dict:
         y_pred = rng.normal(0, 3, lead + (d,)) if logits else rng.uniform(0.01, 0.99, lead + (d,))
         cfg.update(from_logits=bool(logits), label_smoothing=float(rng.choice([0.0, 0.2])))
         if name == "BinaryFocalCrossentropy":
-            cfg.update(gamma=float(rng.choice([0.0, 1.0, 2.0, 3.0])), alpha=float(rng.uniform(0.1, 0.9)), apply_class_balancing=bool(rng.random() < 0.5))
+            cfg.update(
+                gamma=float(rng.choice([0.0, 1.0, 2.0, 3.0])),
+                alpha=float(rng.uniform(0.1, 0.9)),
+                apply_class_balancing=bool(rng.random() < 0.5),
+            )
     elif name == "SparseCategoricalCrossentropy":
         logits = rng.random() < 0.5
         ignore = -1 if rng.random() < 0.4 else None
@@ -117,7 +113,11 @@ def draw(name: str, rng: np.random.Generator) -> dict:
         y_true = rng.integers(0, 3, lead)
         x = rng.normal(size=lead + (d,))
         y_pred = x / np.linalg.norm(x, axis=-1, keepdims=True)
-        cfg.update(gamma=float(rng.choice([16.0, 80.0])), margin=float(rng.choice([0.25, 0.4])), remove_diagonal=bool(rng.random() < 0.7))
+        cfg.update(
+            gamma=float(rng.choice([16.0, 80.0])),
+            margin=float(rng.choice([0.25, 0.4])),
+            remove_diagonal=bool(rng.random() < 0.7),
+        )
     elif name == "CTC":
         label_len = int(rng.integers(1, 4))
         lead = (batch,)
@@ -131,14 +131,21 @@ def draw(name: str, rng: np.random.Generator) -> dict:
     if cfg.get("axis") == 1:  # the per-sample loss of (B, K, T) along axis 1 is (B, T)
         lead = (batch, np.shape(y_true)[2])
     weight_kind = rng.integers(4) if per_sample_rank else rng.integers(2)
-    sample_weight = [None, float(rng.uniform(0.5, 2)), rng.uniform(0, 2, lead), rng.uniform(0, 2, lead[:1] + (1,))][weight_kind]
+    sample_weight = [None, float(rng.uniform(0.5, 2)), rng.uniform(0, 2, lead), rng.uniform(0, 2, lead[:1] + (1,))][
+        weight_kind
+    ]
     if weight_kind == 3 and len(lead) == 2:
         sample_weight = rng.uniform(0, 2, lead)  # Keras only broadcasts (B, 1) on rank-1 values.
     if name == "Dice" and cfg["axis"] is None and weight_kind:
         sample_weight = float(rng.uniform(0.5, 2))
     cfg["reduction"] = reduction
-    return {"loss": name, "config": cfg, "y_true": np.asarray(y_true).tolist(), "y_pred": _f32(y_pred).tolist(),
-            "sample_weight": None if sample_weight is None else np.asarray(sample_weight, np.float32).tolist()}
+    return {
+        "loss": name,
+        "config": cfg,
+        "y_true": np.asarray(y_true).tolist(),
+        "y_pred": _f32(y_pred).tolist(),
+        "sample_weight": None if sample_weight is None else np.asarray(sample_weight, np.float32).tolist(),
+    }
 
 
 def draw_kink(name: str, rng: np.random.Generator) -> dict | None:
@@ -167,8 +174,14 @@ def draw_kink(name: str, rng: np.random.Generator) -> dict | None:
     elif name == "CategoricalHinge":
         y_true = np.eye(d)[rng.integers(0, d, batch)]
         y_pred = np.where(y_true == 1, 1.0, 0.0) + np.where(on & (y_true == 0), 0.0, 0.5 * (y_true == 0))  # ties
-    elif name in ("KLDivergence", "CategoricalCrossentropy", "CategoricalFocalCrossentropy", "BinaryCrossentropy",
-                  "BinaryFocalCrossentropy", "SparseCategoricalCrossentropy"):
+    elif name in (
+        "KLDivergence",
+        "CategoricalCrossentropy",
+        "CategoricalFocalCrossentropy",
+        "BinaryCrossentropy",
+        "BinaryFocalCrossentropy",
+        "SparseCategoricalCrossentropy",
+    ):
         labels = rng.integers(0, d, batch)
         y_pred = np.eye(d)[rng.integers(0, d, batch)]  # exact 0s and 1s: on the probability clip
         y_true = labels if name == "SparseCategoricalCrossentropy" else np.eye(d)[labels]
@@ -180,16 +193,13 @@ def draw_kink(name: str, rng: np.random.Generator) -> dict | None:
         return None
     weights = rng.uniform(0, 2, (batch,)) * (rng.random(batch) < 0.6)  # some exact zeros
     cfg["reduction"] = REDUCTIONS[rng.integers(len(REDUCTIONS))]
-    return {"loss": name, "config": cfg, "y_true": np.asarray(y_true).tolist(), "y_pred": _f32(y_pred).tolist(),
-            "sample_weight": _f32(weights).tolist()}
-
-
-def _inputs(case: dict):
-    dtype = case.get("dtype", "float32")
-    y_true = np.asarray(case["y_true"])
-    y_true = y_true.astype(np.int32) if y_true.dtype.kind in "iu" else y_true.astype(dtype)
-    sw = case["sample_weight"]
-    return y_true, np.asarray(case["y_pred"], dtype), (None if sw is None else np.asarray(sw, dtype))
+    return {
+        "loss": name,
+        "config": cfg,
+        "y_true": np.asarray(y_true).tolist(),
+        "y_pred": _f32(y_pred).tolist(),
+        "sample_weight": _f32(weights).tolist(),
+    }
 
 
 def keras_reference(keras, name: str, config: dict):
@@ -212,41 +222,6 @@ def keras_reference(keras, name: str, config: dict):
     return getattr(keras.losses, name)(**config)
 
 
-def value_and_grad(loss_obj, case: dict) -> dict:
-    """The reduced loss and its gradients w.r.t. y_pred and, where they are float, y_true and sample_weight."""
-    y_true, y_pred, sw = _inputs(case)
-    float_true = y_true.dtype.kind == "f"
-    array_weight = sw is not None and np.ndim(sw) > 0
-
-    def total(p, t, w):
-        return jax.numpy.sum(loss_obj(t if float_true else y_true, p, w if array_weight else sw))
-
-    # One jitted call per case: eager mode would compile every primitive for every new shape.
-    value, grads = jax.jit(lambda p, t, w: (loss_obj(y_true, p, sw), jax.grad(total, argnums=(0, 1, 2))(p, t, w)))(
-        y_pred, y_true if float_true else np.zeros(0, y_pred.dtype), sw if array_weight else np.zeros(0, y_pred.dtype)
-    )
-    out = {"value": value, "grad": grads[0]}
-    if float_true:
-        out["grad_true"] = grads[1]
-    if array_weight:
-        out["grad_weight"] = grads[2]
-    return {k: np.asarray(v, np.float64) for k, v in out.items()}
-
-
-def compare(case: dict, expected: dict) -> str | None:
-    """None if jaxloss agrees with the stored Keras value and every stored gradient, else what differs."""
-    rtol, atol, grad_rtol, grad_atol = tolerances(case)
-    got = value_and_grad(getattr(jaxloss, case["loss"])(**case["config"]), case)
-    if got["value"].shape != np.shape(expected["value"]):
-        return f"shape {got['value'].shape} vs {np.shape(expected['value'])}"
-    if not np.allclose(got["value"], expected["value"], rtol=rtol, atol=atol):
-        return f"value {got['value']} vs {expected['value']}"
-    for key in ("grad", "grad_true", "grad_weight"):
-        if key in expected and not np.allclose(got[key], expected[key], rtol=grad_rtol, atol=grad_atol):
-            return f"{key} max diff {np.max(np.abs(got[key] - np.asarray(expected[key])))}"
-    return None
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--per-loss", type=int, default=50)
@@ -263,7 +238,7 @@ def main() -> int:
     keras.config.set_floatx(dtype)
 
     rng = np.random.default_rng(args.seed)
-    names = [cls.__name__ for cls in jaxloss._src.classes.LOSSES]
+    names = [cls.__name__ for cls in jaxloss._src.classes.LOSSES if cls.in_keras]
     stored, failures, counts = [], 0, {}
     for name in names:
         for _ in range(args.per_loss):
@@ -282,8 +257,10 @@ def main() -> int:
             stored.append({**case, "keras": {k: v.tolist() for k, v in expected.items()}})
     total = sum(counts.values())
     rtol, _, grad_rtol, _ = TOLERANCES[dtype]
-    print(f"keras {keras.__version__} vs jaxloss, {dtype}: {total - failures} of {total} random cases agree in value "
-          f"(rtol {rtol}) and gradient (rtol {grad_rtol}) across {len(counts)} losses")
+    print(
+        f"keras {keras.__version__} vs jaxloss, {dtype}: {total - failures} of {total} random cases agree in value "
+        f"(rtol {rtol}) and gradient (rtol {grad_rtol}) across {len(counts)} losses"
+    )
     if args.write:
         with open(args.write, "w") as f:
             json.dump({"keras_version": keras.__version__, "dtype": dtype, "cases": stored}, f, separators=(",", ":"))

@@ -36,8 +36,22 @@ def main(argv: list[str]) -> int:
         target = pathlib.Path(tmp) / "keras_losses_test_on_jaxloss.py"
         target.write_text(text)
         print(f"Keras {keras.__version__}: {source}")
-        cmd = [sys.executable, "-m", "pytest", str(target), "-q", "-p", "no:cacheprovider",
-               "-o", "addopts=", "-W", "ignore::DeprecationWarning", "-k", "not test_config", *argv]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(target),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-o",
+            "addopts=",
+            "-W",
+            "ignore::DeprecationWarning",
+            "-k",
+            "not test_config",
+            *argv,
+        ]
         return subprocess.call(cmd, cwd=tmp, env={**os.environ, "PYTHONPATH": str(pathlib.Path(__file__).parents[1])})
 
 

@@ -13,7 +13,7 @@ import functools
 import numbers
 import typing
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, TypeVar, Union
+from typing import Annotated, Any, TypeVar
 
 import jax
 import jax.numpy as jnp
@@ -166,11 +166,11 @@ OpenFraction = Annotated[float, Spec(_open_unit_interval)]
 PositiveFloat = Annotated[float, Spec(_positive)]
 NonNegativeFloat = Annotated[float, Spec(_non_negative)]
 FiniteFloat = Annotated[float, Spec(_finite)]
-ClassWeights = Annotated[Union[float, Sequence[float]], Spec(_class_weights)]
+ClassWeights = Annotated[float | Sequence[float], Spec(_class_weights)]
 Axis = Annotated[int, Spec(_axis)]
-Axes = Annotated[Union[int, Sequence[int], None], Spec(_axes)]
+Axes = Annotated[int | Sequence[int] | None, Spec(_axes)]
 ClassId = Annotated[int, Spec(_non_negative_int)]
-OptionalClassId = Annotated[Union[int, None], Spec(_optional_int)]
+OptionalClassId = Annotated[int | None, Spec(_optional_int)]
 
 
 def specs(obj: Any) -> dict[str, Spec]:
@@ -245,4 +245,6 @@ def check_numeric(name: str, x: jnp.ndarray) -> None:
     if not (jnp.issubdtype(x.dtype, jnp.number) or x.dtype == jnp.bool_):
         raise TypeError(f"`{name}` must be a numeric array. Received: {name}.dtype={x.dtype}")
     if jnp.issubdtype(x.dtype, jnp.complexfloating):
-        raise TypeError(f"`{name}` must be a numeric array of real numbers, not complex. Received: {name}.dtype={x.dtype}")
+        raise TypeError(
+            f"`{name}` must be a numeric array of real numbers, not complex. Received: {name}.dtype={x.dtype}"
+        )

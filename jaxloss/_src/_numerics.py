@@ -26,7 +26,9 @@ def _as_array(name: str, x: ArrayLike) -> jax.Array:
     try:
         x = jnp.asarray(x)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"`{name}` must be a numeric array. Received {type(x).__name__}, which JAX cannot convert: {err}") from None
+        raise TypeError(
+            f"`{name}` must be a numeric array. Received {type(x).__name__}, which JAX cannot convert: {err}"
+        ) from None
     _checks.check_numeric(name, x)
     return x
 

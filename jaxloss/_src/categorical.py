@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from jaxloss._src import _checks
-from jaxloss._src._checks import Axis, ClassWeights, Flag, Fraction, NonNegativeFloat, OpenFraction, OptionalClassId, validates_config
-from jaxloss._src.checked import class_ids, probabilities, within
-from jaxloss._src.classes import Loss
+from jaxloss._src._checks import (
+    Axis,
+    ClassWeights,
+    Flag,
+    Fraction,
+    NonNegativeFloat,
+    OpenFraction,
+    OptionalClassId,
+    validates_config,
+)
 from jaxloss._src._numerics import (
     as_float,
     as_labels,
@@ -24,6 +32,8 @@ from jaxloss._src._numerics import (
     safe_power,
     times,
 )
+from jaxloss._src.checked import class_ids, probabilities, within
+from jaxloss._src.classes import Loss
 from jaxloss._src.reduce import LossWithMask, returns_mask
 
 __all__ = [
@@ -36,7 +46,6 @@ __all__ = [
     "SparseCategoricalCrossentropy",
     "CategoricalGeneralizedCrossEntropy",
 ]
-
 
 
 def _check_class_axis(axis: int, y_pred: jax.Array) -> int:

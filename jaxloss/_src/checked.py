@@ -114,7 +114,7 @@ def checked(loss: Loss | Callable[..., jax.Array], **config: Any) -> Callable[..
     value_check = _value_check(fn)
 
     def run(y_true: Any, y_pred: Any, *args: Any, **inputs: Any) -> jax.Array:
-        arrays = {"y_true": y_true, "y_pred": y_pred, **dict(zip(("sample_weight",), args)), **inputs}
+        arrays = {"y_true": y_true, "y_pred": y_pred, **dict(zip(("sample_weight",), args, strict=False)), **inputs}
         for name, value in arrays.items():
             if value is not None:
                 _finite(name, value)

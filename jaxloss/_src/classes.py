@@ -61,7 +61,15 @@ def _make_dataclass(cls: type) -> None:
 
 
 @dataclass_transform(kw_only_default=True, frozen_default=True)
-class Loss:
+class _DataclassMaker:
+    """Tells type checkers that `Loss` and its subclasses are frozen, keyword-only dataclasses.
+
+    A class marked with `dataclass_transform` is not itself a dataclass for them, so the
+    marker sits here and `Loss`, below it, declares the base fields.
+    """
+
+
+class Loss(_DataclassMaker):
     """Base class: a reduced loss built from a per-sample function.
 
     Subclass it as in Keras, overriding `call`, with one field per setting.
@@ -89,6 +97,7 @@ class Loss:
     """
 
     fn: ClassVar[Callable[..., jax.Array]]
+    in_keras: ClassVar[bool] = False  # Built-in losses that are Keras's (compared against it).
     __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
     reduction: Reduction = "sum_over_batch_size"
@@ -103,6 +112,7 @@ class Loss:
         name: str | None = None,
         aliases: Sequence[str] = (),
         value_check: Callable[..., None] | None = None,
+        in_keras: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init_subclass__(**kwargs)
@@ -115,6 +125,7 @@ class Loss:
         _make_dataclass(cls)
         if cls.__module__.startswith("jaxloss.") and fn is not None:
             LOSSES.append(cls)
+            cls.in_keras = in_keras
             ALIASES.update(dict.fromkeys(aliases, fn))
             if value_check is not None:
                 VALUE_CHECKS[fn] = value_check
@@ -204,7 +215,9 @@ class Loss:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(config) - known)
         if unknown:
-            raise ValueError(f"Unknown config keys for {cls.__name__}: {unknown}. Expected a subset of {sorted(known)}.")
+            raise ValueError(
+                f"Unknown config keys for {cls.__name__}: {unknown}. Expected a subset of {sorted(known)}."
+            )
         return cls(**config)
 
 
@@ -234,7 +247,7 @@ def _class_example(cls: type[Loss], fn: Callable[..., Any], doc: str) -> str:
     lines = _section(doc, "Example").splitlines()
     fields = {f.name for f in dataclasses.fields(cls)}
     out = []
-    for i, line in enumerate(lines):
+    for _i, line in enumerate(lines):
         call = re.fullmatch(rf">>> print\((jaxloss\.{fn.__name__}\(.*\))\)", line.strip())
         if not call:
             out.append(line)

@@ -15,15 +15,18 @@ directly; reverse mode transposes the linear map, storing only the occupancies.
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from jaxloss._src import _checks
 from jaxloss._src._checks import ClassId, Flag, validates_config
+from jaxloss._src._numerics import as_float, as_labels
 from jaxloss._src.checked import check_all, within
 from jaxloss._src.classes import Loss
-from jaxloss._src._numerics import as_float, as_labels
 
 # Stands in for log(0): finite, so the scans never compute -inf - -inf (NaN) in value or gradient.
 _LOG_ZERO = -1e30
@@ -32,7 +35,6 @@ __all__ = [
     "ctc",
     "CTC",
 ]
-
 
 
 def _two_sum(a: jax.Array, b: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -106,7 +108,7 @@ def _alphas(emissions, can_skip, active, keep_all):
         emit, is_active = inputs  # [B, S], [B]
         merged, peak = _rescaled(_plus(_merge(log_alpha, skip_penalty, before=True), emit))
         # Frames past logit_length carry the state unchanged.
-        log_alpha = tuple(jnp.where(is_active[:, None], new, old) for new, old in zip(merged, log_alpha))
+        log_alpha = tuple(jnp.where(is_active[:, None], new, old) for new, old in zip(merged, log_alpha, strict=False))
         log_scale = _plus(log_scale, jnp.where(is_active, peak, 0.0))
         return (log_alpha, log_scale), (log_alpha if keep_all else None)
 
@@ -145,7 +147,9 @@ def _occupancy(emissions, can_skip, active, final, alphas):
         emit, is_active = inputs  # frame t
         before, _ = _rescaled(_merge(_plus(beta, emit), skip_into, before=False))
         # If frame t is past logit_length, frame t - 1 (if active) is the last one.
-        return tuple(jnp.where(is_active[:, None], new, last) for new, last in zip(before, last_beta)), beta
+        return tuple(
+            jnp.where(is_active[:, None], new, last) for new, last in zip(before, last_beta, strict=False)
+        ), beta
 
     _, betas = jax.lax.scan(step, last_beta, (emissions, active), reverse=True)
     # One vectorized softmax over all frames, outside the scan: cheaper than one per step.
@@ -186,7 +190,9 @@ def _lengths(name: str, value: ArrayLike | None, default: jax.Array, batch: int)
         return default
     lengths = as_labels(name, value)
     if lengths.shape != (batch,):
-        raise ValueError(f"`{name}` must have shape (batch,) = ({batch},). Received: {name}.shape={tuple(lengths.shape)}")
+        raise ValueError(
+            f"`{name}` must have shape (batch,) = ({batch},). Received: {name}.shape={tuple(lengths.shape)}"
+        )
     return lengths
 
 
@@ -244,10 +250,20 @@ def ctc(
             f"y_true.shape={tuple(labels.shape)}, y_pred.shape={tuple(logits.shape)}"
         )
     if not blank_index < num_classes:
-        raise ValueError(f"`blank_index` must be in [0, {num_classes}) for y_pred with {num_classes} classes. Received: blank_index={blank_index}")
-    max_label = labels.shape[1]
+        raise ValueError(
+            f"`blank_index` must be in [0, {num_classes}) for y_pred with {num_classes} classes. Received: blank_index={blank_index}"
+        )
+    labels.shape[1]
     label_length = _lengths("label_length", label_length, jnp.sum(labels != blank_index, axis=1), batch)
     logit_length = _lengths("logit_length", logit_length, jnp.full((batch,), max_time, jnp.int32), batch)
+    return _ctc_loss(labels, logits, label_length, logit_length, blank_index=blank_index, zero_infinity=zero_infinity)
+
+
+# One compiled program per shape: eager calls skip op-by-op dispatch; inside a user's jit it is inlined.
+@functools.partial(jax.jit, static_argnames=("blank_index", "zero_infinity"))
+def _ctc_loss(labels, logits, label_length, logit_length, *, blank_index, zero_infinity):
+    batch, max_time, num_classes = logits.shape
+    max_label = labels.shape[1]
     label_length = jnp.clip(label_length, 0, max_label)
     logit_length = jnp.clip(logit_length, 0, max_time)
 
@@ -268,7 +284,9 @@ def ctc(
     can_skip = _interleave(jnp.zeros((batch, max_label + 1), bool), differs & (label_pos > 0))  # [B, S]
     # The path ends in the last blank (state 2L) or the last label (state 2L - 1).
     state_pos = jnp.arange(num_states)[None, :]
-    final = (state_pos == 2 * label_length[:, None]) | ((state_pos == 2 * label_length[:, None] - 1) & (label_length[:, None] > 0))
+    final = (state_pos == 2 * label_length[:, None]) | (
+        (state_pos == 2 * label_length[:, None] - 1) & (label_length[:, None] > 0)
+    )
     if max_time:
         log_likelihood = _log_likelihood(jnp.swapaxes(emissions, 0, 1), can_skip, active, final)  # time-major
     else:  # No frames: only the empty label has probability 1.

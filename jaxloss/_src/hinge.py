@@ -6,8 +6,8 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from jaxloss._src.classes import Loss
 from jaxloss._src._numerics import pair
+from jaxloss._src.classes import Loss
 
 __all__ = [
     "hinge",
@@ -17,7 +17,6 @@ __all__ = [
     "SquaredHinge",
     "CategoricalHinge",
 ]
-
 
 
 def _signed_labels(y_true: jax.Array) -> jax.Array:

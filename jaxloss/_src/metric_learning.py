@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from jaxloss._src import _checks
 from jaxloss._src._checks import FiniteFloat, Flag, NonNegativeFloat, validates_config
+from jaxloss._src._numerics import as_float, as_labels
 from jaxloss._src.checked import unit_rows
 from jaxloss._src.classes import Loss
-from jaxloss._src._numerics import as_float, as_labels
 from jaxloss._src.reduce import LossWithMask, returns_mask
 
 __all__ = [
     "circle",
     "Circle",
 ]
-
 
 
 def _flat_labels(name: str, labels: ArrayLike) -> jax.Array:

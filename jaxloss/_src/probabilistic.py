@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from jaxloss._src._checks import Axis, FiniteFloat, Flag, Fraction, NonNegativeFloat, validates_config
+from jaxloss._src._numerics import EPSILON, clip_probs, is_zero, pair, safe_power, times
 from jaxloss._src.checked import probabilities, within
 from jaxloss._src.classes import Loss
-from jaxloss._src._numerics import EPSILON, clip_probs, is_zero, pair, safe_power, times
 
 __all__ = [
     "kl_divergence",
@@ -21,7 +23,6 @@ __all__ = [
     "BinaryCrossentropy",
     "BinaryFocalCrossentropy",
 ]
-
 
 
 def kl_divergence(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:

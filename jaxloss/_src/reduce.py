@@ -225,4 +225,3 @@ def _to_compute(x: ArrayLike, dtype: jnp.dtype) -> Any:
 
 
 __all__ = ["LossWithMask", "reduce", "reduce_weighted", "returns_mask"]
-

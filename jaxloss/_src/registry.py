@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-
 from collections.abc import Callable
 from typing import Any
 
@@ -83,7 +82,12 @@ def serialize(loss: Any) -> dict[str, Any]:
         'mean_squared_error'
     """
     if isinstance(loss, Loss):
-        return {"module": "jaxloss", "class_name": type(loss).__name__, "config": loss.get_config(), "registered_name": None}
+        return {
+            "module": "jaxloss",
+            "class_name": type(loss).__name__,
+            "config": loss.get_config(),
+            "registered_name": None,
+        }
     names = {fn: name for name, fn in _functions().items()}
     if loss in names:
         return {"module": "builtins", "class_name": "function", "config": names[loss], "registered_name": "function"}

@@ -8,15 +8,14 @@ returns shape `y_pred.shape[:-1]` (after Keras's rank matching).
 from __future__ import annotations
 
 import math
-from typing import Any
 
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from jaxloss._src._checks import Axes, PositiveFloat, validates_config
-from jaxloss._src.classes import Loss
 from jaxloss._src._numerics import EPSILON, normalize, pair
+from jaxloss._src.classes import Loss
 
 __all__ = [
     "mean_squared_error",
@@ -34,7 +33,6 @@ __all__ = [
     "Huber",
     "LogCosh",
 ]
-
 
 
 def mean_squared_error(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:

@@ -9,8 +9,8 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from jaxloss._src._checks import Axes, FiniteFloat, validates_config
-from jaxloss._src.classes import Loss
 from jaxloss._src._numerics import EPSILON, pair
+from jaxloss._src.classes import Loss
 
 __all__ = [
     "dice",
@@ -18,7 +18,6 @@ __all__ = [
     "Dice",
     "Tversky",
 ]
-
 
 
 def _axes(axis: Any) -> Any:
