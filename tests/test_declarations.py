@@ -5,6 +5,7 @@ These tests guard the derivation: a loss cannot be half wired.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import inspect
 import pathlib
@@ -199,3 +200,37 @@ def test_traced_float_config_equals_concrete(cls, name):
     concrete = cls.fn(y_true, y_pred, **extra, **{**config, name: value})
     traced = jax.jit(lambda v: cls.fn(y_true, y_pred, **extra, **{**config, name: v}))(jnp.float32(value))
     np.testing.assert_allclose(traced, concrete, rtol=1e-6, atol=1e-7)
+
+
+def test_arrays_for_list_fields_are_converted_like_lists():
+    for alpha in ([0.1, 0.9], (0.1, 0.9), np.array([0.1, 0.9]), jnp.array([0.1, 0.9])):
+        loss = jaxloss.CategoricalFocalCrossentropy(alpha=alpha)
+        assert isinstance(loss.alpha, tuple) and np.allclose(loss.alpha, [0.1, 0.9])
+        hash(loss)  # static and hashable
+    assert jaxloss.Dice(axis=np.array([1, 2])).axis == (1, 2)
+    assert jaxloss.Huber(delta=np.float32(0.5)).delta == 0.5
+
+
+def test_tests_do_not_import_tools_and_helpers_set_no_environment():
+    import subprocess
+    import sys
+
+    root = pathlib.Path(__file__).parents[1]
+    for path in (root / "tests").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                assert (node.module or "").split(".")[0] != "tools", path
+            elif isinstance(node, ast.Import):
+                assert all(alias.name.split(".")[0] != "tools" for alias in node.names), path
+    code = (
+        "import os, json; before = dict(os.environ); import tests.cases, tests.keras_replay; "
+        "print(json.dumps(sorted(set(os.environ.items()) ^ set(before.items()))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_version_comes_from_the_package_metadata():
+    from importlib.metadata import version
+
+    assert jaxloss.__version__ == version("jaxloss")

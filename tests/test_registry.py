@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import typing
 
 import pytest
 
 import jaxloss
+from jaxloss._src import _checks
 from jaxloss._src.classes import LOSSES as LOSS_CLASSES
 
 LOSS_FUNCTIONS = [cls.fn for cls in LOSS_CLASSES]
@@ -26,27 +28,27 @@ ALIASES = {
     "BCE": jaxloss.binary_crossentropy,
 }
 
-# A non-default value for every field of every class.
-NON_DEFAULT = {
-    "reduction": "sum",
-    "name": "custom",
-    "dtype": "bfloat16",
-    "axis_name": "batch",
-    "axis": 1,
-    "delta": 0.3,
-    "from_logits": True,
-    "label_smoothing": 0.2,
-    "apply_class_balancing": True,
-    "alpha": 0.7,
-    "gamma": 3.0,
-    "ignore_class": 255,
-    "q": 0.3,
-    "blank_index": 2,
-    "zero_infinity": True,
-    "beta": 0.1,
-    "margin": 0.1,
-    "remove_diagonal": False,
+# A non-default value for every field of every class: by name for the base fields, by field type for the config.
+NON_DEFAULT = {"reduction": "sum", "name": "custom", "dtype": "bfloat16", "axis_name": "batch"}
+BY_TYPE = {
+    _checks.Fraction: 0.2,
+    _checks.OpenFraction: 0.3,
+    _checks.PositiveFloat: 0.3,
+    _checks.NonNegativeFloat: 3.0,
+    _checks.FiniteFloat: 0.1,
+    _checks.ClassWeights: 0.7,
+    _checks.Axis: 1,
+    _checks.Axes: 1,
+    _checks.ClassId: 2,
+    _checks.OptionalClassId: 255,
 }
+
+
+def _non_default(cls, field: dataclasses.Field):
+    if field.name in NON_DEFAULT:
+        return NON_DEFAULT[field.name]
+    hint = typing.get_type_hints(cls, include_extras=True)[field.name]
+    return (not field.default) if hint == _checks.Flag else BY_TYPE[hint]
 
 
 @pytest.mark.parametrize("cls", LOSS_CLASSES, ids=lambda c: c.__name__)
@@ -67,7 +69,7 @@ def test_aliases(alias):
 
 @pytest.mark.parametrize("cls", LOSS_CLASSES, ids=lambda c: c.__name__)
 def test_every_field_round_trips(cls):
-    changed = {f.name: NON_DEFAULT[f.name] for f in dataclasses.fields(cls)}
+    changed = {f.name: _non_default(cls, f) for f in dataclasses.fields(cls)}
     if cls is jaxloss.SparseCategoricalCrossentropy:
         changed["axis"] = -1  # the class axis must be last
     loss = cls(**changed)
