@@ -175,7 +175,10 @@ OptionalClassId = Annotated[int | None, Spec(_optional_int)]
 
 def specs(obj: Any) -> dict[str, Spec]:
     """The config fields of a per-sample function or loss class: name -> Spec, from its annotations."""
-    hints = typing.get_type_hints(obj, include_extras=True)
+    try:
+        hints = typing.get_type_hints(obj, include_extras=True)
+    except (NameError, TypeError):  # A user class annotated with names it cannot resolve here: no field types.
+        return {}
     found = {}
     for name, hint in hints.items():
         for meta in getattr(hint, "__metadata__", ()):

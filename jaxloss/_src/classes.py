@@ -15,6 +15,7 @@ package's listings are derived. Its docstring is built from the function's.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import inspect
 import re
@@ -98,6 +99,7 @@ class Loss(_DataclassMaker):
 
     fn: ClassVar[Callable[..., jax.Array]]
     in_keras: ClassVar[bool] = False  # Built-in losses that are Keras's (compared against it).
+    _field_specs: ClassVar[dict[str, _checks.Spec]] = {}  # Field name -> validator, from the annotations.
     __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
     reduction: Reduction = "sum_over_batch_size"
@@ -123,6 +125,7 @@ class Loss(_DataclassMaker):
             cls.name = name
         own_doc = cls.__dict__.get("__doc__")  # Before the dataclass fills in a signature.
         _make_dataclass(cls)
+        cls._field_specs = _checks.specs(cls)
         if cls.__module__.startswith("jaxloss.") and fn is not None:
             LOSSES.append(cls)
             cls.in_keras = in_keras
@@ -143,9 +146,8 @@ class Loss(_DataclassMaker):
         if self.name is not None and not isinstance(self.name, str):
             raise TypeError(f"`name` must be a string. Received: name={self.name!r}")
         object.__setattr__(self, "dtype", _checks.canonical_dtype(self.dtype))
-        specs = _checks.specs(cls)
         for key, value in self.fn_config().items():
-            spec = specs.get(key)
+            spec = cls._field_specs.get(key)
             if spec is not None:
                 spec.check(key, value)
                 object.__setattr__(self, key, spec.convert(value))
@@ -242,8 +244,6 @@ def _arg_docs(doc: str) -> dict[str, str]:
 
 def _class_example(cls: type[Loss], fn: Callable[..., Any], doc: str) -> str:
     """The function's example, rewritten as a call of the class with `reduction=None` (same values)."""
-    import ast
-
     lines = _section(doc, "Example").splitlines()
     fields = {f.name for f in dataclasses.fields(cls)}
     out = []
