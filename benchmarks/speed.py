@@ -1,0 +1,199 @@
+"""Speed of every loss against its peers (keras.losses on JAX, optax), in one process.
+
+Each candidate is jitted and reduced to a scalar mean; the forward pass and
+`value_and_grad` w.r.t. `y_pred` are timed with the candidates interleaved,
+and the median of `--runs` calls is reported in ms. The ratio is jaxloss /
+the fastest peer (< 1: jaxloss is faster). The floor is the time to read the
+inputs once (`jnp.sum` over `y_true` and `y_pred`).
+
+    python benchmarks/speed.py [--runs 15] [--shapes 4096x512] [--only huber,...] [--write benchmarks/RESULTS.md]
+
+Needs optax; Keras is used if installed (KERAS_BACKEND=jax).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+
+import jax  # noqa: E402
+import jax.numpy as jnp  # noqa: E402
+import numpy as np  # noqa: E402
+import optax  # noqa: E402
+
+import jaxloss  # noqa: E402
+
+try:
+    import keras
+except ImportError:  # pragma: no cover
+    keras = None
+
+Loss = Callable[[jax.Array, jax.Array], jax.Array]
+
+
+def _inputs(kind: str, shape: tuple[int, ...], rng: np.random.Generator) -> tuple[jax.Array, jax.Array]:
+    if kind == "dense":
+        return jnp.asarray(rng.normal(size=shape), jnp.float32), jnp.asarray(rng.normal(size=shape), jnp.float32)
+    if kind == "binary":
+        return jnp.asarray(rng.integers(0, 2, shape), jnp.float32), jnp.asarray(rng.normal(0, 3, shape), jnp.float32)
+    if kind == "binary_probs":
+        return jnp.asarray(rng.integers(0, 2, shape), jnp.float32), jnp.asarray(
+            rng.uniform(0.01, 0.99, shape), jnp.float32
+        )
+    if kind == "positive":
+        return jnp.asarray(rng.uniform(0, 3, shape), jnp.float32), jnp.asarray(rng.uniform(0.1, 3, shape), jnp.float32)
+    labels = rng.integers(0, shape[-1], shape[:-1])
+    logits = jnp.asarray(rng.normal(0, 2, shape), jnp.float32)
+    if kind == "sparse":
+        return jnp.asarray(labels, jnp.int32), logits
+    one_hot = jnp.asarray(np.eye(shape[-1], dtype=np.float32)[labels])
+    if kind == "onehot":
+        return one_hot, logits
+    if kind == "onehot_probs":
+        return one_hot, jax.nn.softmax(logits, axis=-1)
+    if kind == "distributions":
+        return jax.nn.softmax(jnp.asarray(rng.normal(size=shape), jnp.float32), -1), jax.nn.softmax(logits, -1)
+    raise KeyError(kind)
+
+
+def _keras(name: str, **config) -> Loss | None:
+    if keras is None:
+        return None
+    loss = getattr(keras.losses, name)(**config)
+    return lambda t, p: loss(t, p)
+
+
+def _mean(f: Callable[..., jax.Array]) -> Loss:
+    return lambda t, p: jnp.mean(f(t, p))
+
+
+# name -> (input kind, jaxloss, {peer: loss})
+CASES: dict[str, tuple[str, Loss, dict[str, Loss | None]]] = {
+    "mean_squared_error": ("dense", jaxloss.MeanSquaredError(), {
+        "optax": _mean(lambda t, p: jnp.mean(optax.squared_error(p, t), -1)), "keras": _keras("MeanSquaredError")}),
+    "mean_absolute_error": ("dense", jaxloss.MeanAbsoluteError(), {"keras": _keras("MeanAbsoluteError")}),
+    "huber": ("dense", jaxloss.Huber(), {
+        "optax": _mean(lambda t, p: jnp.mean(optax.huber_loss(p, t), -1)), "keras": _keras("Huber")}),
+    "log_cosh": ("dense", jaxloss.LogCosh(), {
+        "optax": _mean(lambda t, p: jnp.mean(optax.log_cosh(p, t), -1)), "keras": _keras("LogCosh")}),
+    "cosine_similarity": ("dense", jaxloss.CosineSimilarity(), {
+        "optax": _mean(lambda t, p: -optax.cosine_similarity(p, t)), "keras": _keras("CosineSimilarity")}),
+    "hinge": ("binary", jaxloss.Hinge(), {
+        "optax": _mean(lambda t, p: jnp.mean(optax.hinge_loss(p, 2 * t - 1), -1)), "keras": _keras("Hinge")}),
+    "poisson": ("positive", jaxloss.Poisson(), {"keras": _keras("Poisson")}),
+    "kl_divergence": ("distributions", jaxloss.KLDivergence(), {
+        "optax": _mean(lambda t, p: optax.kl_divergence(jnp.log(p), t)), "keras": _keras("KLDivergence")}),
+    "binary_crossentropy (logits)": ("binary", jaxloss.BinaryCrossentropy(from_logits=True), {
+        "optax": _mean(lambda t, p: jnp.mean(optax.sigmoid_binary_cross_entropy(p, t), -1)),
+        "keras": _keras("BinaryCrossentropy", from_logits=True)}),
+    "binary_crossentropy (probs)": ("binary_probs", jaxloss.BinaryCrossentropy(), {
+        "keras": _keras("BinaryCrossentropy")}),
+    "binary_focal (logits)": ("binary", jaxloss.BinaryFocalCrossentropy(from_logits=True), {
+        "optax": _mean(lambda t, p: jnp.mean(optax.sigmoid_focal_loss(p, t, alpha=None, gamma=2.0), -1)),
+        "keras": _keras("BinaryFocalCrossentropy", from_logits=True)}),
+    "categorical_crossentropy (logits)": ("onehot", jaxloss.CategoricalCrossentropy(from_logits=True), {
+        "optax": _mean(lambda t, p: optax.softmax_cross_entropy(p, t)),
+        "keras": _keras("CategoricalCrossentropy", from_logits=True)}),
+    "categorical_crossentropy (probs)": ("onehot_probs", jaxloss.CategoricalCrossentropy(), {
+        "keras": _keras("CategoricalCrossentropy")}),
+    "categorical_focal (logits)": ("onehot", jaxloss.CategoricalFocalCrossentropy(from_logits=True), {
+        "keras": _keras("CategoricalFocalCrossentropy", from_logits=True)}),
+    "sparse_categorical_crossentropy (logits)": ("sparse", jaxloss.SparseCategoricalCrossentropy(from_logits=True), {
+        "optax": _mean(lambda t, p: optax.softmax_cross_entropy_with_integer_labels(p, t)),
+        "keras": _keras("SparseCategoricalCrossentropy", from_logits=True)}),
+}  # fmt: skip
+
+
+def _timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    jax.block_until_ready(fn())
+    return time.perf_counter() - start
+
+
+def measure(name: str, shape: tuple[int, ...], runs: int, seed: int = 0) -> dict[str, dict[str, float]]:
+    kind, ours, peers = CASES[name]
+    y_true, y_pred = _inputs(kind, shape, np.random.default_rng(seed))
+    candidates = {"jaxloss": ours, **{k: v for k, v in peers.items() if v is not None}}
+    fwd = {k: jax.jit(f) for k, f in candidates.items()}
+    vg = {k: jax.jit(jax.value_and_grad(lambda p, t, f=f: f(t, p))) for k, f in candidates.items()}
+    floor = jax.jit(lambda t, p: jnp.sum(t) + jnp.sum(p))
+    results: dict[str, dict[str, float]] = {k: {"fwd": [], "vg": []} for k in candidates}  # type: ignore[misc]
+    floor_times = []
+    for k in candidates:  # warm-up and compile times
+        start = time.perf_counter()
+        jax.jit(lambda t, p, f=candidates[k]: f(t, p)).lower(y_true, y_pred).compile()
+        results[k]["compile"] = time.perf_counter() - start  # type: ignore[assignment]
+        jax.block_until_ready(fwd[k](y_true, y_pred))
+        jax.block_until_ready(vg[k](y_pred, y_true))
+        temp = jax.jit(vg[k]).lower(y_pred, y_true).compile().memory_analysis()
+        results[k]["temp_mb"] = (temp.temp_size_in_bytes if temp else 0) / 1e6  # type: ignore[assignment]
+    jax.block_until_ready(floor(y_true, y_pred))
+    for _ in range(runs):  # interleaved
+        floor_times.append(_timed(lambda: floor(y_true, y_pred)))
+        for k in candidates:
+            results[k]["fwd"].append(_timed(lambda k=k: fwd[k](y_true, y_pred)))  # type: ignore[attr-defined]
+            results[k]["vg"].append(_timed(lambda k=k: vg[k](y_pred, y_true)))  # type: ignore[attr-defined]
+    out = {k: {**v, "fwd": statistics.median(v["fwd"]) * 1e3, "vg": statistics.median(v["vg"]) * 1e3}
+           for k, v in results.items()}  # type: ignore[arg-type]  # fmt: skip
+    out["floor"] = {"fwd": statistics.median(floor_times) * 1e3}
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--shapes", default="4096x512")
+    parser.add_argument("--only", default="")
+    parser.add_argument("--write", default="")
+    args = parser.parse_args()
+    names = [n for n in CASES if not args.only or any(o in n for o in args.only.split(","))]
+    header = (
+        f"jax {jax.__version__} on {jax.devices()[0].platform} ({platform.machine()}, {os.cpu_count()} cores); "
+        f"optax {optax.__version__}; keras {getattr(keras, '__version__', 'absent')}; median of {args.runs} runs"
+    )
+    lines = [header, "",
+             "| loss | shape | jaxloss fwd / vg ms | best peer fwd / vg ms | ratio fwd, vg | floor ms | x floor | "
+             "compile s (jaxloss / keras) | temp MB vg (jaxloss / best) |",
+             "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    print("\n".join(lines), flush=True)
+    ratios = []
+    for shape_text in args.shapes.split(","):
+        shape = tuple(int(s) for s in shape_text.split("x"))
+        for name in names:
+            r = measure(name, shape, args.runs)
+            peers = [k for k in r if k not in ("jaxloss", "floor")]
+            best_fwd = min(peers, key=lambda k: r[k]["fwd"])
+            best_vg = min(peers, key=lambda k: r[k]["vg"])
+            ratio = (r["jaxloss"]["fwd"] / r[best_fwd]["fwd"], r["jaxloss"]["vg"] / r[best_vg]["vg"])
+            ratios += list(ratio)
+            ours = r["jaxloss"]
+            keras_compile = f"{r['keras']['compile']:.2f}" if "keras" in r else "-"
+            line = (
+                f"| {name} | {shape_text} | {ours['fwd']:.2f} / {ours['vg']:.2f} | "
+                f"{best_fwd} {r[best_fwd]['fwd']:.2f} / {best_vg} {r[best_vg]['vg']:.2f} | "
+                f"{ratio[0]:.2f}, {ratio[1]:.2f} | {r['floor']['fwd']:.2f} | {ours['fwd'] / r['floor']['fwd']:.1f} | "
+                f"{ours['compile']:.2f} / {keras_compile} | {ours['temp_mb']:.1f} / {r[best_vg]['temp_mb']:.1f} |"
+            )
+            lines.append(line)
+            print(line, flush=True)
+    geo = math.exp(statistics.mean(math.log(x) for x in ratios))
+    summary = f"\nGeometric mean of jaxloss / best peer over {len(ratios)} ratios: {geo:.2f}"
+    lines.append(summary)
+    print(summary)
+    if args.write:
+        with open(args.write, "w") as f:
+            f.write("# Speed benchmark\n\n`python benchmarks/speed.py`\n\n" + "\n".join(lines) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
