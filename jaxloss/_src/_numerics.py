@@ -138,6 +138,18 @@ def normalize(x: jax.Array, axis: Any) -> jax.Array:
     return xs * jax.lax.rsqrt(jnp.maximum(square_sum, jnp.square(EPSILON * first * second)))
 
 
+def shifted_logits(logits: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """(logits - max, log-sum-exp of that) over the last axis; log p = shifted - lse, +inf logits included.
+
+    `where(x == max, 0, x - max)` turns inf - inf (a +inf logit) into 0 in the same pass, so the
+    +inf logits share the mass and the rest get -inf. Gathering from `shifted` gives log p at a
+    few classes without storing a full log-softmax (sparse crossentropy).
+    """
+    top = jnp.max(logits, axis=-1, keepdims=True)
+    shifted = jnp.where(logits == top, 0.0, logits - top)
+    return shifted, jnp.log(jnp.sum(jnp.exp(shifted), axis=-1))
+
+
 def log_softmax(logits: jax.Array, axis: int) -> jax.Array:
     """`jax.nn.log_softmax` that also takes +inf logits: they share the mass, the rest get -inf."""
     is_posinf = logits == jnp.inf

@@ -30,6 +30,7 @@ from jaxloss._src._numerics import (
     pair,
     safe_divide,
     safe_power,
+    shifted_logits,
     times,
 )
 from jaxloss._src.checked import class_ids, probabilities, within
@@ -272,10 +273,11 @@ def sparse_categorical_crossentropy(
     if valid is not None:
         labels = jnp.where(valid, labels, 0)
     if from_logits:
-        log_probs = log_softmax(y_pred, axis=-1)
+        shifted, log_normalizer = shifted_logits(y_pred)
+        picked, in_range = _pick(shifted, labels)
+        picked = picked - log_normalizer  # log p at the label only: no [..., K] log-softmax is stored
     else:
-        log_probs = jnp.log(_normalized_probs(y_pred, -1))
-    picked, in_range = _pick(log_probs, labels)
+        picked, in_range = _pick(jnp.log(_normalized_probs(y_pred, -1)), labels)
     keep = in_range if valid is None else in_range & valid
     return LossWithMask(jnp.where(keep, 0.0 - picked, 0.0), valid)
 
