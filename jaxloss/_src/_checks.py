@@ -13,13 +13,16 @@ import functools
 import numbers
 import typing
 from collections.abc import Callable, Sequence
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-REDUCTIONS: tuple[str | None, ...] = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
+# The reductions, declared once: the type users annotate with, and the values checked at run time.
+ReductionName = Literal["sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none"]
+Reduction = ReductionName | None
+REDUCTIONS: tuple[str | None, ...] = (*typing.get_args(ReductionName), None)
 
 
 def check_reduction(reduction: Any) -> None:

@@ -30,7 +30,6 @@ from jaxloss._src import _checks
 from jaxloss._src.reduce import Reduction, reduce
 
 _T = TypeVar("_T", bound=type)
-_BASE_FIELDS = ("reduction", "name", "dtype", "axis_name")
 
 # Every built-in loss class, in declaration order; filled by `Loss.__init_subclass__`.
 LOSSES: list[type[Loss]] = []
@@ -224,6 +223,8 @@ class Loss(_DataclassMaker):
 
 
 _make_dataclass(Loss)
+# The fields every loss has; the others are its per-sample function's config.
+_BASE_FIELDS = tuple(f.name for f in dataclasses.fields(Loss))
 
 
 def _section(doc: str, title: str) -> str:

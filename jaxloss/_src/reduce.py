@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Any, Literal, NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from jaxloss._src import _checks
+from jaxloss._src._checks import Reduction
 from jaxloss._src._numerics import compute_dtype, safe_divide, squeeze_or_expand_to_same_rank, times
-
-Reduction = Literal["sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none"] | None
 
 
 class LossWithMask(NamedTuple):
