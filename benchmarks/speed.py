@@ -6,7 +6,11 @@ and the median of `--runs` calls is reported in ms. The ratio is jaxloss /
 the fastest peer (< 1: jaxloss is faster). The floor is the time to read the
 inputs once (`jnp.sum` over `y_true` and `y_pred`).
 
-    python benchmarks/speed.py [--runs 15] [--shapes 4096x512] [--only huber,...] [--write benchmarks/RESULTS.md]
+    python benchmarks/speed.py [--runs 15] [--shapes 4096x512,8192x1024] [--only huber,...] [--write benchmarks/RESULTS.md]
+
+Dense losses run at `--shapes`; sparse crossentropy also runs at a language-model
+shape (8 x 512 tokens x 32,000 classes, bf16 logits) and CTC at its two shapes
+(B x T x C x L), whatever `--shapes` says.
 
 Needs optax; Keras is used if installed (KERAS_BACKEND=jax).
 """
@@ -40,7 +44,24 @@ except ImportError:  # pragma: no cover
 Loss = Callable[[jax.Array, jax.Array], jax.Array]
 
 
+def _ctc_inputs(shape: tuple[int, ...], rng: np.random.Generator) -> tuple[dict[str, jax.Array], jax.Array]:
+    """Labels right-padded with the blank 0, lengths and both paddings: every peer's form of the same batch."""
+    batch, time_steps, classes, max_label = shape
+    lengths = rng.integers(max_label // 2, max_label + 1, batch)
+    padding = np.arange(max_label)[None, :] >= lengths[:, None]
+    labels = np.where(padding, 0, rng.integers(1, classes, (batch, max_label)))
+    aux = {
+        "labels": jnp.asarray(labels, jnp.int32),
+        "lengths": jnp.asarray(lengths, jnp.int32),
+        "label_paddings": jnp.asarray(padding, jnp.float32),
+        "logit_paddings": jnp.zeros((batch, time_steps), jnp.float32),
+    }
+    return aux, jnp.asarray(rng.normal(size=(batch, time_steps, classes)), jnp.float32)
+
+
 def _inputs(kind: str, shape: tuple[int, ...], rng: np.random.Generator) -> tuple[jax.Array, jax.Array]:
+    if kind == "ctc":
+        return _ctc_inputs(shape, rng)  # type: ignore[return-value]
     if kind == "dense":
         return jnp.asarray(rng.normal(size=shape), jnp.float32), jnp.asarray(rng.normal(size=shape), jnp.float32)
     if kind == "binary":
@@ -55,6 +76,8 @@ def _inputs(kind: str, shape: tuple[int, ...], rng: np.random.Generator) -> tupl
     logits = jnp.asarray(rng.normal(0, 2, shape), jnp.float32)
     if kind == "sparse":
         return jnp.asarray(labels, jnp.int32), logits
+    if kind == "sparse_bf16":
+        return jnp.asarray(labels, jnp.int32), logits.astype(jnp.bfloat16)
     one_hot = jnp.asarray(np.eye(shape[-1], dtype=np.float32)[labels])
     if kind == "onehot":
         return one_hot, logits
@@ -76,8 +99,14 @@ def _mean(f: Callable[..., jax.Array]) -> Loss:
     return lambda t, p: jnp.mean(f(t, p))
 
 
-# name -> (input kind, jaxloss, {peer: loss})
-CASES: dict[str, tuple[str, Loss, dict[str, Loss | None]]] = {
+def _keras_ctc(t: dict[str, jax.Array], p: jax.Array) -> jax.Array:
+    return jnp.mean(keras.losses.ctc(t["labels"], p))
+
+
+# name -> (input kind, jaxloss, {peer: loss}, fixed shapes or None for `--shapes`)
+LM_SHAPE = "4096x32000"  # 8 sequences x 512 tokens, a 32k vocabulary
+CTC_SHAPES = "32x200x40x40,8x1000x5000x200"
+CASES: dict[str, tuple[str, Loss, dict[str, Loss | None]] | tuple[str, Loss, dict[str, Loss | None], str]] = {
     "mean_squared_error": ("dense", jaxloss.MeanSquaredError(), {
         "optax": _mean(lambda t, p: jnp.mean(optax.squared_error(p, t), -1)), "keras": _keras("MeanSquaredError")}),
     "mean_absolute_error": ("dense", jaxloss.MeanAbsoluteError(), {"keras": _keras("MeanAbsoluteError")}),
@@ -110,6 +139,12 @@ CASES: dict[str, tuple[str, Loss, dict[str, Loss | None]]] = {
     "sparse_categorical_crossentropy (logits)": ("sparse", jaxloss.SparseCategoricalCrossentropy(from_logits=True), {
         "optax": _mean(lambda t, p: optax.softmax_cross_entropy_with_integer_labels(p, t)),
         "keras": _keras("SparseCategoricalCrossentropy", from_logits=True)}),
+    "sparse_categorical_crossentropy (LM, bf16)": ("sparse_bf16", jaxloss.SparseCategoricalCrossentropy(from_logits=True), {
+        "optax": _mean(lambda t, p: optax.softmax_cross_entropy_with_integer_labels(p, t)),
+        "keras": _keras("SparseCategoricalCrossentropy", from_logits=True)}, LM_SHAPE),
+    "ctc": ("ctc", lambda t, p: jnp.mean(jaxloss.ctc(t["labels"], p, label_length=t["lengths"])), {
+        "optax": _mean(lambda t, p: optax.ctc_loss(p, t["logit_paddings"], t["labels"], t["label_paddings"])),
+        "keras": _keras_ctc if keras is not None else None}, CTC_SHAPES),
 }  # fmt: skip
 
 
@@ -120,12 +155,12 @@ def _timed(fn: Callable[[], object]) -> float:
 
 
 def measure(name: str, shape: tuple[int, ...], runs: int, seed: int = 0) -> dict[str, dict[str, float]]:
-    kind, ours, peers = CASES[name]
+    kind, ours, peers = CASES[name][:3]
     y_true, y_pred = _inputs(kind, shape, np.random.default_rng(seed))
     candidates = {"jaxloss": ours, **{k: v for k, v in peers.items() if v is not None}}
     fwd = {k: jax.jit(f) for k, f in candidates.items()}
     vg = {k: jax.jit(jax.value_and_grad(lambda p, t, f=f: f(t, p))) for k, f in candidates.items()}
-    floor = jax.jit(lambda t, p: jnp.sum(t) + jnp.sum(p))
+    floor = jax.jit(lambda t, p: sum(jnp.sum(x) for x in jax.tree.leaves((t, p))))
     results: dict[str, dict[str, float]] = {k: {"fwd": [], "vg": []} for k in candidates}  # type: ignore[misc]
     floor_times = []
     for k in candidates:  # warm-up and compile times
@@ -151,7 +186,7 @@ def measure(name: str, shape: tuple[int, ...], runs: int, seed: int = 0) -> dict
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--shapes", default="4096x512")
+    parser.add_argument("--shapes", default="4096x512,8192x1024")
     parser.add_argument("--only", default="")
     parser.add_argument("--write", default="")
     args = parser.parse_args()
@@ -162,29 +197,29 @@ def main() -> int:
     )
     lines = [header, "",
              "| loss | shape | jaxloss fwd / vg ms | best peer fwd / vg ms | ratio fwd, vg | floor ms | x floor | "
-             "compile s (jaxloss / keras) | temp MB vg (jaxloss / best) |",
+             "compile s (jaxloss / keras) | temp MB vg (jaxloss / optax / keras) |",
              "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     print("\n".join(lines), flush=True)
     ratios = []
-    for shape_text in args.shapes.split(","):
+    runs = [(n, s) for n in names for s in (CASES[n][3] if len(CASES[n]) == 4 else args.shapes).split(",")]  # type: ignore[misc]
+    for name, shape_text in sorted(runs, key=lambda r: len(CASES[r[0]]) == 4):  # dense shapes first, then fixed ones
         shape = tuple(int(s) for s in shape_text.split("x"))
-        for name in names:
-            r = measure(name, shape, args.runs)
-            peers = [k for k in r if k not in ("jaxloss", "floor")]
-            best_fwd = min(peers, key=lambda k: r[k]["fwd"])
-            best_vg = min(peers, key=lambda k: r[k]["vg"])
-            ratio = (r["jaxloss"]["fwd"] / r[best_fwd]["fwd"], r["jaxloss"]["vg"] / r[best_vg]["vg"])
-            ratios += list(ratio)
-            ours = r["jaxloss"]
-            keras_compile = f"{r['keras']['compile']:.2f}" if "keras" in r else "-"
-            line = (
-                f"| {name} | {shape_text} | {ours['fwd']:.2f} / {ours['vg']:.2f} | "
-                f"{best_fwd} {r[best_fwd]['fwd']:.2f} / {best_vg} {r[best_vg]['vg']:.2f} | "
-                f"{ratio[0]:.2f}, {ratio[1]:.2f} | {r['floor']['fwd']:.2f} | {ours['fwd'] / r['floor']['fwd']:.1f} | "
-                f"{ours['compile']:.2f} / {keras_compile} | {ours['temp_mb']:.1f} / {r[best_vg]['temp_mb']:.1f} |"
-            )
-            lines.append(line)
-            print(line, flush=True)
+        r = measure(name, shape, args.runs)
+        peers = [k for k in r if k not in ("jaxloss", "floor")]
+        best_fwd = min(peers, key=lambda k: r[k]["fwd"])
+        best_vg = min(peers, key=lambda k: r[k]["vg"])
+        ratio = (r["jaxloss"]["fwd"] / r[best_fwd]["fwd"], r["jaxloss"]["vg"] / r[best_vg]["vg"])
+        ratios += list(ratio)
+        ours = r["jaxloss"]
+        keras_compile = f"{r['keras']['compile']:.2f}" if "keras" in r else "-"
+        line = (
+            f"| {name} | {shape_text} | {ours['fwd']:.2f} / {ours['vg']:.2f} | "
+            f"{best_fwd} {r[best_fwd]['fwd']:.2f} / {best_vg} {r[best_vg]['vg']:.2f} | "
+            f"{ratio[0]:.2f}, {ratio[1]:.2f} | {r['floor']['fwd']:.2f} | {ours['fwd'] / r['floor']['fwd']:.1f} | "
+            f"{ours['compile']:.2f} / {keras_compile} | {ours['temp_mb']:.1f} / {r[best_vg]['temp_mb']:.1f} |"
+        )
+        lines.append(line)
+        print(line, flush=True)
     geo = math.exp(statistics.mean(math.log(x) for x in ratios))
     summary = f"\nGeometric mean of jaxloss / best peer over {len(ratios)} ratios: {geo:.2f}"
     lines.append(summary)

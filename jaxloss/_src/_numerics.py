@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import jax
@@ -138,22 +139,35 @@ def normalize(x: jax.Array, axis: Any) -> jax.Array:
     return xs * jax.lax.rsqrt(jnp.maximum(square_sum, jnp.square(EPSILON * first * second)))
 
 
-def shifted_logits(logits: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """(logits - max, log-sum-exp of that) over the last axis; log p = shifted - lse, +inf logits included.
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2))
+def log_softmax(logits: jax.Array, axis: int, floor: float = -np.inf) -> jax.Array:
+    """`max(jax.nn.log_softmax(logits), floor)` that also takes +inf logits: they share the mass.
 
-    `where(x == max, 0, x - max)` turns inf - inf (a +inf logit) into 0 in the same pass, so the
-    +inf logits share the mass and the rest get -inf. Gathering from `shifted` gives log p at a
-    few classes without storing a full log-softmax (sparse crossentropy).
+    Only min, max and arithmetic, no select: XLA's CPU fusions stop at selects, and a
+    select would cost one extra pass over the logits. The derivative is given directly,
+    `dx - sum(softmax * dx)`, so no min/max tie leaks into it (or into the Hessian).
+    `floor=-max float` keeps log p finite for -inf logits, so that 0 * log p is 0.
     """
-    top = jnp.max(logits, axis=-1, keepdims=True)
-    shifted = jnp.where(logits == top, 0.0, logits - top)
-    return shifted, jnp.log(jnp.sum(jnp.exp(shifted), axis=-1))
+    big = jnp.finfo(logits.dtype).max
+    top = jnp.max(jnp.minimum(logits, big), axis=axis, keepdims=True)  # finite unless the row is all -inf
+    shifted = jnp.minimum(logits - top, 0.0)  # a +inf logit: inf - max float = inf -> 0, like the largest finite one
+    log_normalizer = jnp.log(jnp.sum(jnp.exp(shifted), axis=axis, keepdims=True))
+    return jnp.maximum(shifted - log_normalizer, floor)
 
 
-def log_softmax(logits: jax.Array, axis: int) -> jax.Array:
-    """`jax.nn.log_softmax` that also takes +inf logits: they share the mass, the rest get -inf."""
-    is_posinf = logits == jnp.inf
-    has_posinf = jnp.any(is_posinf, axis=axis, keepdims=True)
-    # In a row with a +inf, replace the logits by 0 (the +infs) and -inf (the rest): no inf - inf.
-    logits = jnp.where(has_posinf, jnp.where(is_posinf, 0.0, -jnp.inf), logits)
-    return jax.nn.log_softmax(logits, axis=axis)
+@log_softmax.defjvp
+def _log_softmax_jvp(axis: int, floor: float, primals: tuple[jax.Array], tangents: tuple[jax.Array]) -> Any:
+    (logits,), (tangent,) = primals, tangents
+    log_probs = log_softmax(logits, axis, floor)
+    return log_probs, tangent - jnp.sum(jnp.exp(log_probs) * tangent, axis=axis, keepdims=True)
+
+
+def infinite_where_labelled(y_true: jax.Array, logits: jax.Array) -> jax.Array:
+    """+inf where a positive label meets a -inf logit, else 0 (the term a floored log p loses).
+
+    Select-free: `(t * max)^2` is inf for t > 0 (0 for t = 0), and `-max - min(x, -max)` is
+    inf at x = -inf (0 elsewhere); their min is the indicator, without 0 * inf.
+    """
+    big = jnp.finfo(logits.dtype).max
+    # A square, not `t * max * max`: XLA would fold max * max into inf, and 0 * inf is NaN.
+    return jax.lax.stop_gradient(jnp.minimum(jnp.square(y_true * big), -big - jnp.minimum(logits, -big)))

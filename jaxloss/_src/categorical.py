@@ -25,12 +25,12 @@ from jaxloss._src._numerics import (
     as_float,
     as_labels,
     clip_probs,
+    infinite_where_labelled,
     is_zero,
     log_softmax,
     pair,
     safe_divide,
     safe_power,
-    shifted_logits,
     times,
 )
 from jaxloss._src.checked import class_ids, probabilities, within
@@ -117,9 +117,11 @@ def categorical_crossentropy(
     _warn_single_class("categorical_crossentropy", y_pred, axis)
     y_true = _smooth_categorical(y_true, label_smoothing, y_pred.shape[axis])
     if from_logits:
-        log_probs = log_softmax(y_pred, axis=axis)
-    else:
-        log_probs = jnp.log(_normalized_probs(y_pred, axis))
+        # log p floored at -max float, so a zero label on a -inf logit gives 0, and the lost +inf comes back
+        # where a positive label meets one: all without a select, in one fused pass.
+        log_probs = log_softmax(y_pred, axis, -jnp.finfo(y_pred.dtype).max)
+        return jnp.sum(infinite_where_labelled(y_true, y_pred) - y_true * log_probs, axis=axis)
+    log_probs = jnp.log(_normalized_probs(y_pred, axis))
     return jnp.sum(times(y_true, 0.0 - log_probs), axis=axis)  # 0 - x: no -0.0 for a certain prediction
 
 
@@ -185,7 +187,7 @@ def categorical_focal_crossentropy(
     weights = _class_weights(alpha, y_pred, axis)
     y_true = _smooth_categorical(y_true, label_smoothing, y_pred.shape[axis])
     if from_logits:
-        log_probs = log_softmax(y_pred, axis=axis)
+        log_probs = log_softmax(y_pred, axis)
         one_minus_p = -jnp.expm1(log_probs)  # 1 - softmax without cancellation.
     else:
         probs = _normalized_probs(y_pred, axis)
@@ -220,6 +222,32 @@ def _pick(values: jax.Array, labels: jax.Array) -> tuple[jax.Array, jax.Array]:
     in_range = (labels >= 0) & (labels < num_classes)
     index = jnp.clip(labels, 0, num_classes - 1)
     return jnp.take_along_axis(values, index[..., None], axis=-1)[..., 0], in_range
+
+
+def _max_and_log_normalizer(logits: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """The row max (+inf read as max float) and log sum exp(logits - max), over the last axis."""
+    top = jnp.max(jnp.minimum(logits, jnp.finfo(logits.dtype).max), axis=-1, keepdims=True)
+    shifted = jnp.minimum(logits - top, 0.0)  # a +inf logit: inf - max float = inf -> 0, sharing the mass
+    return top, jnp.log(jnp.sum(jnp.exp(shifted), axis=-1, keepdims=True))
+
+
+@jax.custom_jvp
+def _sparse_crossentropy_from_logits(labels: jax.Array, logits: jax.Array) -> jax.Array:
+    """-log softmax(logits)[label] for labels in range: the label's logit is gathered, nothing [..., K] is stored."""
+    top, log_normalizer = _max_and_log_normalizer(logits)
+    picked = jnp.take_along_axis(logits, labels[..., None], axis=-1)
+    return (log_normalizer - jnp.minimum(picked - top, 0.0))[..., 0]
+
+
+@_sparse_crossentropy_from_logits.defjvp
+def _sparse_crossentropy_from_logits_jvp(primals: tuple[jax.Array, jax.Array], tangents: tuple[Any, jax.Array]) -> Any:
+    (labels, logits), (_, tangent) = primals, tangents
+    top, log_normalizer = _max_and_log_normalizer(logits)
+    probs = jnp.exp(jnp.minimum(logits - top, 0.0) - log_normalizer)
+    # The label's tangent picked by a comparison, not a gather: its transpose is then `softmax - one-hot`
+    # formed in one elementwise pass, where a gather's would scatter into a zeroed [..., K] array.
+    at_label = jnp.where(jnp.arange(logits.shape[-1]) == labels[..., None], tangent, 0.0)
+    return _sparse_crossentropy_from_logits(labels, logits), jnp.sum(probs * tangent - at_label, axis=-1)
 
 
 @returns_mask
@@ -273,13 +301,13 @@ def sparse_categorical_crossentropy(
     if valid is not None:
         labels = jnp.where(valid, labels, 0)
     if from_logits:
-        shifted, log_normalizer = shifted_logits(y_pred)
-        picked, in_range = _pick(shifted, labels)
-        picked = picked - log_normalizer  # log p at the label only: no [..., K] log-softmax is stored
+        in_range = (labels >= 0) & (labels < y_pred.shape[-1])
+        loss = _sparse_crossentropy_from_logits(jnp.where(in_range, labels, 0), y_pred)
     else:
         picked, in_range = _pick(jnp.log(_normalized_probs(y_pred, -1)), labels)
+        loss = 0.0 - picked
     keep = in_range if valid is None else in_range & valid
-    return LossWithMask(jnp.where(keep, 0.0 - picked, 0.0), valid)
+    return LossWithMask(jnp.where(keep, loss, 0.0), valid)
 
 
 @validates_config

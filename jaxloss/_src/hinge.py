@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
@@ -19,10 +22,36 @@ __all__ = [
 ]
 
 
-def _signed_labels(y_true: jax.Array) -> jax.Array:
-    """Keras's conversion: if every label in the batch is 0 or 1, map them to -1/1."""
-    is_binary = jnp.all((y_true == 0) | (y_true == 1))
-    return jnp.where(is_binary, 2.0 * y_true - 1.0, y_true)
+def _is_binary(y_true: jax.Array) -> jax.Array:
+    """Keras's batch-wide test: is every label 0 or 1 (then they are mapped to -1/1)?"""
+    # A float count of the other labels: one fused pass, where `jnp.all` of a mask takes two.
+    return jnp.sum(jnp.where((y_true == 0) | (y_true == 1), 0.0, 1.0)) == 0
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
+def _mean_hinge(y_true: jax.Array, y_pred: jax.Array, squared: bool) -> jax.Array:
+    """mean(max(1 - s * y_pred, 0) [squared], -1), s = 2 y_true - 1 if every label is 0 or 1, else y_true."""
+
+    def loss(signed: jax.Array) -> jax.Array:
+        margin = jnp.maximum(1.0 - signed * y_pred, 0.0)
+        return jnp.mean(margin * margin if squared else margin, axis=-1)
+
+    # lax.cond keeps each branch one fused pass; a select on the batch-wide flag would stop XLA's CPU fusion.
+    return jax.lax.cond(_is_binary(y_true), lambda: loss(2.0 * y_true - 1.0), lambda: loss(y_true))
+
+
+@_mean_hinge.defjvp
+def _mean_hinge_jvp(squared: bool, primals: tuple[jax.Array, jax.Array], tangents: tuple[jax.Array, jax.Array]) -> Any:
+    (y_true, y_pred), (d_true, d_pred) = primals, tangents
+    binary = _is_binary(y_true)
+    signed = jnp.where(binary, 2.0 * y_true - 1.0, y_true)
+    margin = 1.0 - signed * y_pred
+    d_margin = -(signed * d_pred + jnp.where(binary, 2.0, 1.0) * d_true * y_pred)
+    if squared:
+        outer = 2.0 * jnp.maximum(margin, 0.0)
+    else:  # jnp.maximum's own derivative, 1/2 at the kink
+        outer = jnp.where(margin > 0, 1.0, jnp.where(margin == 0, 0.5, 0.0))
+    return _mean_hinge(y_true, y_pred, squared), jnp.mean(outer * d_margin, axis=-1)
 
 
 def hinge(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
@@ -46,9 +75,7 @@ def hinge(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
         >>> print(jaxloss.hinge([[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]]))
         [1.1 1.5]
     """
-    y_true, y_pred = pair(y_true, y_pred)
-    y_true = _signed_labels(y_true)
-    return jnp.mean(jnp.maximum(1.0 - y_true * y_pred, 0.0), axis=-1)
+    return _mean_hinge(*pair(y_true, y_pred), False)
 
 
 def squared_hinge(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
@@ -70,9 +97,7 @@ def squared_hinge(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
         >>> print(jaxloss.squared_hinge([[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]]))
         [1.46 2.26]
     """
-    y_true, y_pred = pair(y_true, y_pred)
-    y_true = _signed_labels(y_true)
-    return jnp.mean(jnp.square(jnp.maximum(1.0 - y_true * y_pred, 0.0)), axis=-1)
+    return _mean_hinge(*pair(y_true, y_pred), True)
 
 
 def categorical_hinge(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
