@@ -216,7 +216,9 @@ def main() -> int:
             f"| {name} | {shape_text} | {ours['fwd']:.2f} / {ours['vg']:.2f} | "
             f"{best_fwd} {r[best_fwd]['fwd']:.2f} / {best_vg} {r[best_vg]['vg']:.2f} | "
             f"{ratio[0]:.2f}, {ratio[1]:.2f} | {r['floor']['fwd']:.2f} | {ours['fwd'] / r['floor']['fwd']:.1f} | "
-            f"{ours['compile']:.2f} / {keras_compile} | {ours['temp_mb']:.1f} / {r[best_vg]['temp_mb']:.1f} |"
+            f"{ours['compile']:.2f} / {keras_compile} | "
+            + " / ".join(f"{r[k]['temp_mb']:.1f}" if k in r else "-" for k in ("jaxloss", "optax", "keras"))
+            + " |"
         )
         lines.append(line)
         print(line, flush=True)

@@ -49,7 +49,8 @@ def _neighbours(x: jax.Array, fill: float, *, before: bool) -> tuple[jax.Array, 
 
     One concatenation serves both shifts: cheaper per scan step than two.
     """
-    pad = jnp.full((x.shape[0], 2), fill, x.dtype)
+    edge = jnp.full_like(x[:, :1], fill)  # like x (not from its shape): it keeps the batch's sharding
+    pad = jnp.concatenate([edge, edge], axis=1)
     if before:
         padded = jnp.concatenate([pad, x], axis=1)
         return padded[:, 1:-1], padded[:, :-2]
@@ -113,8 +114,7 @@ def _alphas(emissions, can_skip, active, keep_all):
         return (log_alpha, log_scale), (log_alpha if keep_all else None)
 
     # Start one step before t=0 in a virtual state whose only successors are states 0 and 1.
-    batch, num_states = emissions.shape[1:]
-    zeros = jnp.zeros((batch, num_states), emissions.dtype)
+    zeros = jnp.zeros_like(emissions[0])  # [B, S], from the data: sharded like the batch
     init = (zeros.at[:, 1:].set(_LOG_ZERO), zeros)
     (last, log_scale), every = jax.lax.scan(step, (init, (zeros[:, 0], zeros[:, 0])), (emissions, active))
     return log_scale, (every if keep_all else last)
@@ -138,7 +138,7 @@ def _occupancy(emissions, can_skip, active, final, alphas):
     over the states of each frame; that is exact, since sum_s alpha_t(s) beta_t(s) = P
     for every frame, and it makes each frame's occupancies sum to 1 in float32.
     """
-    zeros = jnp.zeros(final.shape, emissions.dtype)
+    zeros = jnp.zeros_like(final, emissions.dtype)
     last_beta = (jnp.where(final, 0.0, _LOG_ZERO).astype(emissions.dtype), zeros)
     skip_into = _neighbours(jnp.where(can_skip, 0.0, _LOG_ZERO).astype(emissions.dtype), _LOG_ZERO, before=False)[1]
 
@@ -183,6 +183,16 @@ def _interleave(blanks: jax.Array, labels: jax.Array) -> jax.Array:
     batch, max_label = labels.shape
     pairs = jnp.stack([blanks[:, :max_label], labels], axis=2).reshape(batch, 2 * max_label)
     return jnp.concatenate([pairs, blanks[:, max_label:]], axis=1)
+
+
+def _one_more_column(columns: jax.Array, value: Any) -> jax.Array:
+    """(B, L) -> (B, L + 1), the new column all `value`; built from `columns`, so it keeps their sharding."""
+    return jnp.concatenate([columns, _batch_constant(columns, value)[:, None]], axis=1)
+
+
+def _batch_constant(columns: jax.Array, value: Any) -> jax.Array:
+    """A (B,) array of `value` in `columns`' dtype, derived from (B, L) `columns` (L may be 0)."""
+    return jnp.sum(jnp.zeros_like(columns), axis=1) + jnp.asarray(value, columns.dtype)
 
 
 def _lengths(name: str, value: ArrayLike | None, default: jax.Array, batch: int) -> jax.Array:
@@ -255,7 +265,7 @@ def ctc(
         )
     labels.shape[1]
     label_length = _lengths("label_length", label_length, jnp.sum(labels != blank_index, axis=1), batch)
-    logit_length = _lengths("logit_length", logit_length, jnp.full((batch,), max_time, jnp.int32), batch)
+    logit_length = _lengths("logit_length", logit_length, _batch_constant(labels, max_time), batch)
     return _ctc_loss(labels, logits, label_length, logit_length, blank_index=blank_index, zero_infinity=zero_infinity)
 
 
@@ -273,15 +283,17 @@ def _ctc_loss(labels, logits, label_length, logit_length, *, blank_index, zero_i
     log_normalizer = jax.nn.logsumexp(logits, axis=-1, keepdims=True)  # [B, T, 1]
     num_states = 2 * max_label + 1
     # Extended labels: even states are blanks, odd state 2k+1 is label k.
-    states = _interleave(jnp.full((batch, max_label + 1), blank_index, jnp.int32), jnp.clip(labels, 0, num_classes - 1))
+    # Batch-shaped constants are built from the labels, so they carry the batch's sharding (explicit meshes).
+    blanks = _one_more_column(jnp.full_like(labels, blank_index), blank_index)
+    states = _interleave(blanks, jnp.clip(labels, 0, num_classes - 1))
     # log_softmax at the S states only: gathering from the logits never materializes a [B, T, C] copy.
     emissions = jnp.take_along_axis(logits, states[:, None, :], axis=2) - log_normalizer  # [B, T, S], no one-hot
     # A -inf logit becomes log(0) = _LOG_ZERO: finite, so no -inf - -inf in the recursions.
     emissions = jnp.maximum(emissions, _LOG_ZERO)
     # A label state may skip the blank before it unless it repeats the previous label.
     label_pos = jnp.arange(max_label)
-    differs = jnp.concatenate([jnp.zeros((batch, min(1, max_label)), bool), labels[:, 1:] != labels[:, :-1]], axis=1)
-    can_skip = _interleave(jnp.zeros((batch, max_label + 1), bool), differs & (label_pos > 0))  # [B, S]
+    differs = jnp.concatenate([jnp.zeros_like(labels[:, :1], bool), labels[:, 1:] != labels[:, :-1]], axis=1)
+    can_skip = _interleave(_one_more_column(jnp.zeros_like(labels, bool), False), differs & (label_pos > 0))  # [B, S]
     # The path ends in the last blank (state 2L) or the last label (state 2L - 1).
     state_pos = jnp.arange(num_states)[None, :]
     final = (state_pos == 2 * label_length[:, None]) | (
