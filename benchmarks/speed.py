@@ -148,6 +148,30 @@ CASES: dict[str, tuple[str, Loss, dict[str, Loss | None]] | tuple[str, Loss, dic
 }  # fmt: skip
 
 
+NOTES = """
+## Where the time goes (profiles: `jax.jit(f).lower(...).compile().as_text()`)
+
+On the CPU, XLA hands elementwise-and-reduce chains to YNNPACK fusions (`__ynn_fusion`), which run a
+whole loss in one pass over the inputs. A `select` (`jnp.where`, and the gradients of `jnp.maximum`,
+`jnp.abs` and `jnp.clip`), a `clamp` (XLA folds `minimum(maximum(x, a), b)` into one) and a broadcast
+constant shared by two fusions are not taken: each ends the fusion, and the arrays on both sides are
+written to memory. The peers reach one fusion because they skip the guards jaxloss keeps for exactness:
+
+- **CCE / categorical focal from logits:** optax and Keras give NaN for a `-inf` logit with a zero label;
+  jaxloss's log-softmax is select-free with its own JVP, and the `+inf` of a positive label on a `-inf`
+  logit is restored without a select, at about 1.5x the peers' forward time.
+- **Hinge:** Keras's batch-wide test "every label is 0 or 1" reads `y_true` once more before the loss
+  (optax does no test and takes {-1, 1} labels only); `lax.cond` keeps each branch one fused pass.
+- **BCE and binary focal from logits:** `0 * inf` guards for saturated logits (`times`), and the focal
+  factor from log-space sigmoids; Keras clips probabilities instead (and is wrong beyond |logit| = 16).
+- **Cosine similarity:** the overflow-safe L2 normalization scales each row by a power of two first
+  (one more pass); Keras's norm overflows to 0 for vectors beyond 1e19.
+- **8192x1024:** at 32 MB per array, `value_and_grad` is dominated by writing the gradient (every
+  candidate within about 10% of the others), and forward times swing by 2-4x from run to run on this
+  2-core machine: compare the 4096x512 rows for the fused-pass counts.
+"""
+
+
 def _timed(fn: Callable[[], object]) -> float:
     start = time.perf_counter()
     jax.block_until_ready(fn())
@@ -228,7 +252,7 @@ def main() -> int:
     print(summary)
     if args.write:
         with open(args.write, "w") as f:
-            f.write("# Speed benchmark\n\n`python benchmarks/speed.py`\n\n" + "\n".join(lines) + "\n")
+            f.write("# Speed benchmark\n\n`python benchmarks/speed.py`\n\n" + "\n".join(lines) + "\n" + NOTES)
     return 0
 
 

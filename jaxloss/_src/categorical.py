@@ -74,8 +74,10 @@ def _smooth_categorical(y_true: jax.Array, label_smoothing: float, num_classes: 
 
 
 def _normalized_probs(y_pred: jax.Array, axis: int) -> jax.Array:
-    """Keras's renormalization then clip; an all-zero row gives eps instead of NaN."""
-    return clip_probs(safe_divide(y_pred, jnp.sum(y_pred, axis=axis, keepdims=True)))
+    """Keras's renormalization then clip; a row summing to 0 gives eps instead of NaN."""
+    total = jnp.sum(y_pred, axis=axis, keepdims=True)
+    # The zero-sum guard acts on the per-row factor, so no full-size select stops XLA's fusion.
+    return clip_probs(y_pred * safe_divide(jnp.ones_like(total), total))
 
 
 @validates_config
@@ -121,8 +123,8 @@ def categorical_crossentropy(
         # where a positive label meets one: all without a select, in one fused pass.
         log_probs = log_softmax(y_pred, axis, -jnp.finfo(y_pred.dtype).max)
         return jnp.sum(infinite_where_labelled(y_true, y_pred) - y_true * log_probs, axis=axis)
-    log_probs = jnp.log(_normalized_probs(y_pred, axis))
-    return jnp.sum(times(y_true, 0.0 - log_probs), axis=axis)  # 0 - x: no -0.0 for a certain prediction
+    log_probs = jnp.log(_normalized_probs(y_pred, axis))  # clipped: finite, so no 0 * inf to guard
+    return jnp.sum(y_true * (0.0 - log_probs), axis=axis)  # 0 - x: no -0.0 for a certain prediction
 
 
 def _class_weights(alpha: float | Sequence[float] | ArrayLike, y_pred: jax.Array, axis: int) -> jax.Array | float:
