@@ -11,6 +11,7 @@ this file.
 
 from importlib.metadata import PackageNotFoundError, version
 
+from jaxloss._src import beyond as _beyond
 from jaxloss._src import categorical as _categorical
 from jaxloss._src import ctc as _ctc
 from jaxloss._src import hinge as _hinge
@@ -18,6 +19,7 @@ from jaxloss._src import metric_learning as _metric_learning
 from jaxloss._src import probabilistic as _probabilistic
 from jaxloss._src import regression as _regression
 from jaxloss._src import segmentation as _segmentation
+from jaxloss._src.beyond import *  # noqa: F403
 from jaxloss._src.categorical import *  # noqa: F403
 from jaxloss._src.checked import checked as checked
 from jaxloss._src.classes import Loss as Loss
@@ -60,3 +62,4 @@ __all__ += _categorical.__all__
 __all__ += _segmentation.__all__
 __all__ += _metric_learning.__all__
 __all__ += _ctc.__all__
+__all__ += _beyond.__all__

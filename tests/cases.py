@@ -20,6 +20,7 @@ class Case:
     smooth: bool = True  # twice differentiable in y_pred (for hessian checks)
     leading_dims: bool = True  # accepts arbitrary leading batch dims
     independent: bool = True  # each sample's loss depends on that sample only
+    batched_inputs: tuple[str, ...] = ()  # extra inputs with one entry per sample (sliced with the batch)
 
     @property
     def id(self) -> str:
@@ -86,6 +87,42 @@ def _ctc(rng, batch):
     return labels, rng.normal(0, 1, (b, 7, 5)).astype(np.float32), {}
 
 
+def _with_input(make, name: str, low: float, high: float, drop_last: bool = False):
+    """`make`'s inputs plus an extra input array `name` (a variance, a second embedding, ...)."""
+
+    def with_input(rng, batch):
+        y_true, y_pred, extra = make(rng, batch)
+        shape = y_pred.shape[:-1] if drop_last else y_pred.shape
+        return y_true, y_pred, {**extra, name: rng.uniform(low, high, shape).astype(np.float32)}
+
+    return with_input
+
+
+def _signs(d: int = 3, per_row: bool = False):
+    def make(rng, batch):
+        y_true = rng.choice([-1.0, 1.0], batch if per_row else batch + (d,)).astype(np.float32)
+        return y_true, rng.normal(0, 1, batch + (d,)).astype(np.float32), {}
+
+    return make
+
+
+def _counts(log_input: bool, d: int = 3):
+    def make(rng, batch):
+        y_pred = rng.normal(0, 1, batch + (d,)) if log_input else rng.uniform(0.1, 4, batch + (d,))
+        # No count of exactly 1: torch's Stirling term (full=True) starts above 1 with a jump there.
+        counts = rng.choice([0.0, 2.0, 3.0, 4.0], batch + (d,))
+        return counts.astype(np.float32), y_pred.astype(np.float32), {}
+
+    return make
+
+
+def _class_ids(k: int = 4):
+    def make(rng, batch):
+        return rng.integers(0, k, batch).astype(np.int32), rng.normal(0, 2, batch + (k,)).astype(np.float32), {}
+
+    return make
+
+
 CASES: tuple[Case, ...] = (
     Case(jaxloss.MeanSquaredError(), _dense(-3, 3)),
     Case(jaxloss.MeanAbsoluteError(), _dense(-3, 3), smooth=False),
@@ -116,6 +153,34 @@ CASES: tuple[Case, ...] = (
     Case(jaxloss.Dice(axis=-1), _dense(0, 1)),
     Case(jaxloss.Tversky(alpha=0.3, beta=0.7, axis=-1), _dense(0, 1)),
     Case(jaxloss.Circle(remove_diagonal=False), _circle, smooth=False, leading_dims=False),
+    # Beyond Keras.
+    Case(jaxloss.SmoothL1(beta=0.5), _dense(-3, 3), smooth=False),
+    Case(
+        jaxloss.GaussianNLL(full=True), _with_input(_dense(-3, 3), "variance", 0.2, 2.0), batched_inputs=("variance",)
+    ),
+    Case(
+        jaxloss.GaussianNLL(),
+        _with_input(_dense(-3, 3), "variance", 0.2, 2.0, drop_last=True),
+        batched_inputs=("variance",),
+    ),
+    # eps well above 0: the finite-difference gradient check steps it by 1e-6.
+    Case(jaxloss.PoissonNLL(eps=0.01), _counts(log_input=True)),
+    Case(jaxloss.PoissonNLL(log_input=False, full=True, eps=0.01), _counts(log_input=False)),
+    Case(
+        jaxloss.MarginRanking(margin=0.2),
+        _with_input(_signs(), "other", -2, 2),
+        smooth=False,
+        batched_inputs=("other",),
+    ),
+    Case(
+        jaxloss.CosineEmbedding(margin=0.1),
+        _with_input(_signs(per_row=True), "other", -2, 2),
+        smooth=False,
+        batched_inputs=("other",),
+    ),
+    Case(jaxloss.MultilabelSoftMargin(), _binary(logits=True)),
+    Case(jaxloss.Perceptron(), _signs(), smooth=False),
+    Case(jaxloss.Perceptron(), _class_ids(), smooth=False),
 )
 
 # Every class must have a case, so a new loss cannot skip the property suite.

@@ -207,6 +207,9 @@ def test_same_rule_for_every_field_type_error_vs_value_error():
         "beta": None,
         "margin": "m",
         "remove_diagonal": None,
+        "full": 1,
+        "log_input": "yes",
+        "eps": "1e-6",
     }
     out_of_range = {
         "delta": -1.0,
@@ -217,6 +220,7 @@ def test_same_rule_for_every_field_type_error_vs_value_error():
         "alpha": float("inf"),
         "beta": float("nan"),
         "margin": float("inf"),
+        "eps": 0.0,
     }
     for cls in jaxloss._src.classes.LOSSES:
         for field in cls().fn_config():

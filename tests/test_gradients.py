@@ -171,6 +171,17 @@ SPECS = [
     Spec(jaxloss.sparse_categorical_crossentropy, _sparse(True), ("y_pred",), {"from_logits": True}),
     Spec(jaxloss.categorical_generalized_cross_entropy, _sparse(False, {"q": 0.4}), ("y_pred", "q")),
     Spec(jaxloss.ctc, _ctc, ("y_pred",)),
+    # The {-1, 1} labels select the branch: not differentiable.
+    Spec(
+        jaxloss.cosine_embedding,
+        lambda rng: {
+            "y_true": rng.choice([-1.0, 1.0], 3),
+            "y_pred": rng.normal(size=(3, 4)),
+            "other": rng.normal(size=(3, 4)),
+            "margin": -0.5,
+        },
+        ("y_pred", "other", "margin"),
+    ),
     Spec(jaxloss.dice, _dense(0, 1), TY, {"axis": -1}),
     Spec(
         jaxloss.tversky,

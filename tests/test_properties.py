@@ -46,7 +46,11 @@ def test_vmap_over_samples_equals_batched_call(case: Case, seed: int, batch: int
     y_true, y_pred, extra = case.make(np.random.default_rng(seed), (batch,))
     per_sample = _with(case, reduction=None)
     batched = per_sample(y_true, y_pred, **extra)
-    mapped = jax.vmap(lambda t, p: per_sample(t[None], p[None], **extra)[0])(y_true, y_pred)
+    shared = {k: v for k, v in extra.items() if k not in case.batched_inputs}
+    rows = {k: extra[k] for k in case.batched_inputs}
+    mapped = jax.vmap(lambda t, p, r: per_sample(t[None], p[None], **shared, **{k: v[None] for k, v in r.items()})[0])(
+        y_true, y_pred, rows
+    )
     assert batched.shape == (batch,)
     _close(batched, mapped)
 
@@ -70,7 +74,8 @@ def test_mask_equals_slicing(case: Case, seed: int, batch: int, data):
     keep = np.array(data.draw(st.lists(st.booleans(), min_size=batch, max_size=batch).filter(any)))
     for reduction in ("sum_over_batch_size", "sum", "mean_with_sample_weight"):
         loss = _with(case, reduction=reduction)
-        _close(loss(y_true, y_pred, mask=keep, **extra), loss(y_true[keep], y_pred[keep], **extra), rtol=1e-5)
+        kept = {k: v[keep] if k in case.batched_inputs else v for k, v in extra.items()}
+        _close(loss(y_true, y_pred, mask=keep, **extra), loss(y_true[keep], y_pred[keep], **kept), rtol=1e-5)
 
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.leading_dims], ids=lambda c: c.id)
@@ -81,8 +86,9 @@ def test_arbitrary_leading_batch_dims(case: Case, seed: int):
     per_sample = _with(case, reduction=None)(y_true, y_pred, **extra)
     assert per_sample.shape == (2, 3)
     flat_true, flat_pred = y_true.reshape((6,) + y_true.shape[2:]), y_pred.reshape((6,) + y_pred.shape[2:])
-    _close(per_sample.reshape(6), _with(case, reduction=None)(flat_true, flat_pred, **extra))
-    _close(case.loss(y_true, y_pred, **extra), case.loss(flat_true, flat_pred, **extra), rtol=1e-5)
+    flat = {k: v.reshape((6,) + v.shape[2:]) if k in case.batched_inputs else v for k, v in extra.items()}
+    _close(per_sample.reshape(6), _with(case, reduction=None)(flat_true, flat_pred, **flat))
+    _close(case.loss(y_true, y_pred, **extra), case.loss(flat_true, flat_pred, **flat), rtol=1e-5)
 
 
 @case_params

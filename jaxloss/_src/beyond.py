@@ -1,0 +1,394 @@
+"""Beyond Keras: losses JAX users reach for in torch and optax, with jaxloss's conventions.
+
+`(y_true, y_pred)` order, keyword-only config, extra arrays as keyword inputs
+(passed at call time to the classes), and per-sample output: elementwise
+losses are averaged over the last axis, as `mean_squared_error` is.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax.typing import ArrayLike
+
+from jaxloss._src import _checks
+from jaxloss._src._checks import FiniteFloat, Flag, NonNegativeFloat, PositiveFloat, validates_config
+from jaxloss._src._numerics import as_float, as_labels, normalize, pair
+from jaxloss._src.checked import check_all, within
+from jaxloss._src.classes import Loss
+from jaxloss._src.probabilistic import binary_crossentropy
+
+__all__ = [
+    "smooth_l1",
+    "gaussian_nll",
+    "poisson_nll",
+    "margin_ranking",
+    "cosine_embedding",
+    "multilabel_soft_margin",
+    "perceptron",
+    "SmoothL1",
+    "GaussianNLL",
+    "PoissonNLL",
+    "MarginRanking",
+    "CosineEmbedding",
+    "MultilabelSoftMargin",
+    "Perceptron",
+]
+
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
+
+
+@validates_config
+def smooth_l1(y_true: ArrayLike, y_pred: ArrayLike, *, beta: NonNegativeFloat = 1.0) -> jax.Array:
+    """Smooth L1 loss (torch's `smooth_l1_loss`), averaged over the last axis.
+
+    .. math:: \\ell = \\operatorname{mean}_{-1} \\begin{cases} \\tfrac12 e^2 / \\beta & |e| < \\beta \\\\ |e| - \\tfrac12 \\beta & \\text{otherwise} \\end{cases}
+
+    `huber(delta=beta) / beta`; `beta = 0` is the mean absolute error.
+
+    Args:
+        y_true: targets, shape `[..., d]`.
+        y_pred: predictions, shape `[..., d]`.
+        beta: the switch point, >= 0.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.smooth_l1([[0.0, 0.0]], [[0.5, 3.0]]))
+        [1.3125]
+    """
+    y_true, y_pred = pair(y_true, y_pred)
+    error = y_pred - y_true
+    abs_error = jnp.maximum(error, -error)
+    clipped = jnp.minimum(abs_error, beta)
+    # 0.5 c^2 / beta + (|e| - c) with c = min(|e|, beta): both pieces, no select; beta = 0 gives |e|.
+    quadratic = 0.5 * jnp.square(clipped) / jnp.where(jnp.asarray(beta) > 0, beta, 1.0)
+    return jnp.mean(quadratic + (abs_error - clipped), axis=-1)
+
+
+def _variance_like(variance: ArrayLike | None, y_pred: jax.Array) -> jax.Array:
+    """torch's shapes: as `y_pred`, or without its last axis (one variance per sample), or broadcastable."""
+    if variance is None:
+        raise TypeError("`gaussian_nll` needs the predicted variance: pass `variance=` (an array of variances).")
+    variance = as_float("variance", variance, y_pred.dtype)
+    if variance.ndim == y_pred.ndim - 1 and variance.shape == y_pred.shape[:-1]:
+        variance = variance[..., None]
+    try:
+        return jnp.broadcast_to(variance, y_pred.shape)
+    except ValueError:
+        raise ValueError(
+            "`variance` must have the shape of `y_pred`, or that shape without its last axis, or broadcast to it. "
+            f"Received: variance.shape={tuple(variance.shape)}, y_pred.shape={tuple(y_pred.shape)}"
+        ) from None
+
+
+@validates_config
+def gaussian_nll(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    variance: ArrayLike | None = None,
+    full: Flag = False,
+    eps: PositiveFloat = 1e-6,
+) -> jax.Array:
+    """Gaussian negative log-likelihood (torch's `gaussian_nll_loss`), averaged over the last axis.
+
+    .. math:: \\ell = \\operatorname{mean}_{-1} \\tfrac12 \\big(\\log v + (y_{pred} - y_{true})^2 / v\\big) \\; [+ \\tfrac12 \\log 2\\pi], \\quad v = \\max(\\mathrm{variance}, \\epsilon)
+
+    As in torch, the variance is clamped at `eps` for the value while its
+    gradient is taken as if unclamped (so a tiny variance still learns).
+
+    Args:
+        y_true: targets, shape `[..., d]`.
+        y_pred: predicted means, shape `[..., d]`.
+        variance: predicted variances (an input, not config): shape `[..., d]`,
+            `[...]` (one per sample) or broadcastable. Must be >= 0
+            (`jaxloss.checked` reports negative ones).
+        full: add the constant `0.5 log(2 pi)`.
+        eps: the clamp, > 0.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.gaussian_nll([[0.0, 1.0]], [[0.5, 1.0]], variance=[[1.0, 0.25]]))
+        [-0.2841]
+    """
+    y_true, y_pred = pair(y_true, y_pred)
+    var = _variance_like(variance, y_pred)
+    # torch clamps in place under no_grad: the clamped value, the unclamped gradient.
+    var = var + jax.lax.stop_gradient(jnp.maximum(var, eps) - var)
+    loss = 0.5 * (jnp.log(var) + jnp.square(y_pred - y_true) / var)
+    if full:
+        loss = loss + _HALF_LOG_2PI
+    return jnp.mean(loss, axis=-1)
+
+
+@validates_config
+def poisson_nll(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    log_input: Flag = True,
+    full: Flag = False,
+    eps: PositiveFloat = 1e-8,
+) -> jax.Array:
+    """Poisson negative log-likelihood (torch's `poisson_nll_loss`), averaged over the last axis.
+
+    .. math:: \\ell = \\operatorname{mean}_{-1} \\begin{cases} e^{x} - t x & \\text{log\\_input} \\\\ x - t \\log(x + \\epsilon) & \\text{otherwise} \\end{cases} \\; [+ t \\log t - t + \\tfrac12 \\log(2 \\pi t)]_{t > 1}
+
+    With `full`, Stirling's approximation of `log(t!)` is added where `t > 1`,
+    as in torch. With `log_input=False`, a zero count times `log(0 + eps)` is 0.
+
+    Args:
+        y_true: observed counts `t`, shape `[..., d]`.
+        y_pred: `x`, log-rates (`log_input=True`) or rates, shape `[..., d]`.
+        log_input: whether `y_pred` holds log-rates.
+        full: add the Stirling term.
+        eps: added to the rate inside the log when `log_input=False`, > 0.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.poisson_nll([[1.0, 3.0]], [[0.0, 1.0]]))
+        [0.3591]
+    """
+    y_true, y_pred = pair(y_true, y_pred)
+    if log_input:
+        loss = jnp.exp(y_pred) - y_true * y_pred
+    else:
+        loss = y_pred - y_true * jnp.log(y_pred + eps)
+    if full:
+        above_one = y_true > 1
+        counts = jnp.where(above_one, y_true, 2.0)  # double where: no log of counts <= 0 in the gradient
+        stirling = counts * jnp.log(counts) - counts + 0.5 * jnp.log(2.0 * math.pi * counts)
+        loss = loss + jnp.where(above_one, stirling, 0.0)
+    return jnp.mean(loss, axis=-1)
+
+
+def _signs(name: str, y_true: ArrayLike, dtype: Any) -> jax.Array:
+    return as_float(name, y_true, dtype)
+
+
+@validates_config
+def margin_ranking(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    other: ArrayLike | None = None,
+    margin: FiniteFloat = 0.0,
+) -> jax.Array:
+    """Margin ranking loss (torch's `margin_ranking_loss`), averaged over the last axis.
+
+    .. math:: \\ell = \\operatorname{mean}_{-1} \\max\\big(0, -y (x_1 - x_2) + m\\big)
+
+    `y = 1` says `x1` should rank above `x2`, `y = -1` below.
+
+    Args:
+        y_true: `y` in {-1, 1}, shape `[..., d]`.
+        y_pred: `x1`, shape `[..., d]`.
+        other: `x2` (an input), shape `[..., d]`.
+        margin: `m`.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.margin_ranking([[1.0, -1.0]], [[0.2, 0.8]], other=[[0.5, 0.1]], margin=0.1))
+        [0.6]
+    """
+    if other is None:
+        raise TypeError("`margin_ranking` needs the second input: pass `other=` (x2).")
+    y_pred, x2 = pair(other, y_pred)[::-1]
+    y_true = _signs("y_true", y_true, y_pred.dtype)
+    _checks.check_same_shape(y_true, y_pred)
+    return jnp.mean(jnp.maximum(0.0, -y_true * (y_pred - x2) + margin), axis=-1)
+
+
+@validates_config
+def cosine_embedding(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    other: ArrayLike | None = None,
+    margin: FiniteFloat = 0.0,
+) -> jax.Array:
+    """Cosine embedding loss (torch's `cosine_embedding_loss`), one value per pair of rows.
+
+    .. math:: \\ell = \\begin{cases} 1 - \\cos(x_1, x_2) & y = 1 \\\\ \\max(0, \\cos(x_1, x_2) - m) & y = -1 \\end{cases}
+
+    The cosine is taken over the last axis with the overflow-safe L2
+    normalization of `cosine_similarity`: exact for huge vectors, 0 for zero
+    vectors (torch adds 1e-12 to the squared norms instead, and overflows).
+
+    Args:
+        y_true: `y` in {-1, 1}, shape `[...]`.
+        y_pred: `x1`, shape `[..., D]`.
+        other: `x2` (an input), shape `[..., D]`.
+        margin: `m`, in [-1, 1] in practice.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.cosine_embedding([1.0, -1.0], [[1.0, 0.0], [1.0, 1.0]], other=[[0.0, 1.0], [1.0, 0.0]]))
+        [1.     0.7071]
+    """
+    if other is None:
+        raise TypeError("`cosine_embedding` needs the second input: pass `other=` (x2).")
+    x2, y_pred = pair(other, y_pred, scalar_as_feature=False)
+    _checks.check_min_rank("y_pred", y_pred, 1, "(it needs a feature axis)")
+    y_true = _signs("y_true", y_true, y_pred.dtype)
+    if y_true.shape != y_pred.shape[:-1]:
+        raise ValueError(
+            "`y_true` must have one label per row: shape `y_pred.shape[:-1]`. "
+            f"Received: y_true.shape={tuple(y_true.shape)}, y_pred.shape={tuple(y_pred.shape)}"
+        )
+    cos = jnp.sum(normalize(y_pred, -1) * normalize(x2, -1), axis=-1)
+    positive = y_true == 1
+    return jnp.where(positive, 1.0 - cos, 0.0) + jnp.where(y_true == -1, jnp.maximum(0.0, cos - margin), 0.0)
+
+
+def multilabel_soft_margin(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
+    """Multi-label soft margin loss (torch's `multilabel_soft_margin_loss`).
+
+    .. math:: \\ell = -\\operatorname{mean}_{-1} \\big(t \\log \\sigma(x) + (1 - t) \\log \\sigma(-x)\\big)
+
+    The per-sample binary crossentropy from logits: exact and finite for
+    saturated logits (see `binary_crossentropy`).
+
+    Args:
+        y_true: labels in {0, 1}, shape `[..., C]`.
+        y_pred: logits, shape `[..., C]`.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.multilabel_soft_margin([[1.0, 0.0]], [[2.0, -1.0]]))
+        [0.2201]
+    """
+    return binary_crossentropy(y_true, y_pred, from_logits=True)
+
+
+def perceptron(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
+    """Perceptron loss (optax's `perceptron_loss` and `multiclass_perceptron_loss`).
+
+    .. math:: \\ell_{binary} = \\operatorname{mean}_{-1} \\max(0, -y \\, s), \\qquad \\ell_{multiclass} = \\max_k s_k - s_{y}
+
+    Integer `y_true` with one axis less than `y_pred` are class ids
+    (multiclass); otherwise `y_true` holds {-1, 1} labels of `y_pred`'s shape.
+
+    Args:
+        y_true: {-1, 1} labels `[..., d]`, or integer class ids `[...]`.
+        y_pred: scores `[..., d]`, or `[..., K]` for class ids.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.perceptron([[1.0, -1.0]], [[0.5, 0.5]]))
+        [0.25]
+        >>> print(jaxloss.perceptron([0, 2], [[1.0, 2.0, 0.0], [0.0, 1.0, 3.0]]))
+        [1. 0.]
+    """
+    y_pred = as_float("y_pred", y_pred)
+    labels = jnp.asarray(y_true) if not isinstance(y_true, jax.Array) else y_true
+    if jnp.issubdtype(labels.dtype, jnp.integer) and labels.ndim == y_pred.ndim - 1:
+        labels = as_labels("y_true", labels)
+        in_range = (labels >= 0) & (labels < y_pred.shape[-1])
+        picked = jnp.take_along_axis(y_pred, jnp.clip(labels, 0, y_pred.shape[-1] - 1)[..., None], axis=-1)[..., 0]
+        return jnp.where(in_range, jnp.max(y_pred, axis=-1) - picked, 0.0)
+    y_true, y_pred = pair(y_true, y_pred)
+    return jnp.mean(jnp.maximum(0.0, -y_true * y_pred), axis=-1)
+
+
+# ---- checked mode ----------------------------------------------------------------------------------
+
+
+def _signs_check(name: str, values: Any) -> None:
+    values = jnp.asarray(values)
+    check_all((values != 1) & (values != -1), values, f"`{name}` must be -1 or 1; found {{value}}.")
+
+
+def _nonnegative_variance(cfg: dict[str, Any], y_true: Any, y_pred: Any, variance: Any = None, **_: Any) -> None:
+    if variance is not None:
+        within("variance", variance, 0.0, None, "variances")
+
+
+def _counts(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
+    within("y_true", y_true, 0.0, None, "Poisson counts")
+    if not cfg.get("log_input", True):
+        within("y_pred", y_pred, 0.0, None, "Poisson rates")
+
+
+def _sign_labels(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
+    _signs_check("y_true", y_true)
+
+
+def _binary_labels(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
+    within("y_true", y_true, 0.0, 1.0, "multi-label targets")
+
+
+def _perceptron_labels(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
+    labels = jnp.asarray(y_true)
+    if jnp.issubdtype(labels.dtype, jnp.integer) and labels.ndim == jnp.ndim(y_pred) - 1:
+        num_classes = jnp.shape(y_pred)[-1]
+        check_all(
+            (labels < 0) | (labels >= num_classes),
+            labels,
+            f"`y_true` has a class id outside [0, {num_classes}): {{value}}.",
+        )
+    else:
+        _signs_check("y_true", labels)
+
+
+class SmoothL1(Loss, fn=smooth_l1, name="smooth_l1", in_keras=False):
+    beta: NonNegativeFloat = 1.0
+
+
+class GaussianNLL(Loss, fn=gaussian_nll, name="gaussian_nll", value_check=_nonnegative_variance, in_keras=False):
+    """Pass `variance=` at call time."""
+
+    full: Flag = False
+    eps: PositiveFloat = 1e-6
+
+
+class PoissonNLL(Loss, fn=poisson_nll, name="poisson_nll", value_check=_counts, in_keras=False):
+    log_input: Flag = True
+    full: Flag = False
+    eps: PositiveFloat = 1e-8
+
+
+class MarginRanking(Loss, fn=margin_ranking, name="margin_ranking", value_check=_sign_labels, in_keras=False):
+    """Pass `other=` (x2) at call time."""
+
+    margin: FiniteFloat = 0.0
+
+
+class CosineEmbedding(Loss, fn=cosine_embedding, name="cosine_embedding", value_check=_sign_labels, in_keras=False):
+    """Pass `other=` (x2) at call time."""
+
+    margin: FiniteFloat = 0.0
+
+
+class MultilabelSoftMargin(
+    Loss, fn=multilabel_soft_margin, name="multilabel_soft_margin", value_check=_binary_labels, in_keras=False
+):
+    pass
+
+
+class Perceptron(Loss, fn=perceptron, name="perceptron", value_check=_perceptron_labels, in_keras=False):
+    pass
