@@ -174,10 +174,6 @@ def poisson_nll(
     return jnp.mean(loss, axis=-1)
 
 
-def _signs(name: str, y_true: ArrayLike, dtype: Any) -> jax.Array:
-    return as_float(name, y_true, dtype)
-
-
 @validates_config
 def margin_ranking(
     y_true: ArrayLike,
@@ -209,7 +205,7 @@ def margin_ranking(
     if other is None:
         raise TypeError("`margin_ranking` needs the second input: pass `other=` (x2).")
     y_pred, x2 = pair(other, y_pred)[::-1]
-    y_true = _signs("y_true", y_true, y_pred.dtype)
+    y_true = as_float("y_true", y_true, y_pred.dtype)
     _checks.check_same_shape(y_true, y_pred)
     return jnp.mean(jnp.maximum(0.0, -y_true * (y_pred - x2) + margin), axis=-1)
 
@@ -248,15 +244,14 @@ def cosine_embedding(
         raise TypeError("`cosine_embedding` needs the second input: pass `other=` (x2).")
     x2, y_pred = pair(other, y_pred, scalar_as_feature=False)
     _checks.check_min_rank("y_pred", y_pred, 1, "(it needs a feature axis)")
-    y_true = _signs("y_true", y_true, y_pred.dtype)
+    y_true = as_float("y_true", y_true, y_pred.dtype)
     if y_true.shape != y_pred.shape[:-1]:
         raise ValueError(
             "`y_true` must have one label per row: shape `y_pred.shape[:-1]`. "
             f"Received: y_true.shape={tuple(y_true.shape)}, y_pred.shape={tuple(y_pred.shape)}"
         )
     cos = jnp.sum(normalize(y_pred, -1) * normalize(x2, -1), axis=-1)
-    positive = y_true == 1
-    return jnp.where(positive, 1.0 - cos, 0.0) + jnp.where(y_true == -1, jnp.maximum(0.0, cos - margin), 0.0)
+    return jnp.where(y_true == 1, 1.0 - cos, 0.0) + jnp.where(y_true == -1, jnp.maximum(0.0, cos - margin), 0.0)
 
 
 def multilabel_soft_margin(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
