@@ -79,36 +79,22 @@ def _torch_case(rng, name):
                 reduction="none",
             ).mean(-1),
         )
-    if name == "margin_ranking":
-        config = {"margin": float(rng.choice([0.0, 0.2, 1.0]))}
+    if name in ("margin_ranking", "cosine_embedding"):
+        ranking = name == "margin_ranking"
+        config = {"margin": float(rng.choice([0.0, 0.2, 1.0] if ranking else [0.0, 0.3, -0.2]))}
         inputs = {
-            "y_true": rng.choice([-1.0, 1.0], (b, d)).astype(np.float32),
+            # margin_ranking labels each element, cosine_embedding each row.
+            "y_true": rng.choice([-1.0, 1.0], (b, d) if ranking else (b,)).astype(np.float32),
             "y_pred": pred,
             "other": rng.normal(0, 2, (b, d)).astype(np.float32),
         }
-        return (
-            config,
-            inputs,
-            ["y_pred", "other"],
-            lambda t: F.margin_ranking_loss(
-                t["y_pred"], t["other"], t["y_true"], margin=config["margin"], reduction="none"
-            ).mean(-1),
-        )
-    if name == "cosine_embedding":
-        config = {"margin": float(rng.choice([0.0, 0.3, -0.2]))}
-        inputs = {
-            "y_true": rng.choice([-1.0, 1.0], (b,)).astype(np.float32),
-            "y_pred": pred,
-            "other": rng.normal(0, 2, (b, d)).astype(np.float32),
-        }
-        return (
-            config,
-            inputs,
-            ["y_pred", "other"],
-            lambda t: F.cosine_embedding_loss(
-                t["y_pred"], t["other"], t["y_true"], margin=config["margin"], reduction="none"
-            ),
-        )
+        torch_fn = F.margin_ranking_loss if ranking else F.cosine_embedding_loss
+
+        def per_sample(t):
+            values = torch_fn(t["y_pred"], t["other"], t["y_true"], margin=config["margin"], reduction="none")
+            return values.mean(-1) if ranking else values
+
+        return config, inputs, ["y_pred", "other"], per_sample
     if name == "multilabel_soft_margin":
         inputs = {"y_true": rng.integers(0, 2, (b, d)).astype(np.float32), "y_pred": pred}
         return (

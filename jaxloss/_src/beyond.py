@@ -17,7 +17,8 @@ from jax.typing import ArrayLike
 from jaxloss._src import _checks
 from jaxloss._src._checks import FiniteFloat, Flag, NonNegativeFloat, PositiveFloat, validates_config
 from jaxloss._src._numerics import as_float, as_labels, normalize, pair
-from jaxloss._src.checked import check_all, within
+from jaxloss._src.categorical import _pick
+from jaxloss._src.checked import check_all, class_ids, within
 from jaxloss._src.classes import Loss
 from jaxloss._src.probabilistic import binary_crossentropy
 
@@ -277,6 +278,11 @@ def multilabel_soft_margin(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     return binary_crossentropy(y_true, y_pred, from_logits=True)
 
 
+def _are_class_ids(y_true: Any, y_pred: Any) -> bool:
+    """Integer labels with one axis less than the scores: perceptron's multiclass form."""
+    return jnp.issubdtype(jnp.result_type(y_true), jnp.integer) and jnp.ndim(y_true) == jnp.ndim(y_pred) - 1
+
+
 def perceptron(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """Perceptron loss (optax's `perceptron_loss` and `multiclass_perceptron_loss`).
 
@@ -300,11 +306,8 @@ def perceptron(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
         [1. 0.]
     """
     y_pred = as_float("y_pred", y_pred)
-    labels = jnp.asarray(y_true) if not isinstance(y_true, jax.Array) else y_true
-    if jnp.issubdtype(labels.dtype, jnp.integer) and labels.ndim == y_pred.ndim - 1:
-        labels = as_labels("y_true", labels)
-        in_range = (labels >= 0) & (labels < y_pred.shape[-1])
-        picked = jnp.take_along_axis(y_pred, jnp.clip(labels, 0, y_pred.shape[-1] - 1)[..., None], axis=-1)[..., 0]
+    if _are_class_ids(y_true, y_pred):
+        picked, in_range = _pick(y_pred, as_labels("y_true", y_true))
         return jnp.where(in_range, jnp.max(y_pred, axis=-1) - picked, 0.0)
     y_true, y_pred = pair(y_true, y_pred)
     return jnp.mean(jnp.maximum(0.0, -y_true * y_pred), axis=-1)
@@ -338,16 +341,10 @@ def _binary_labels(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> N
 
 
 def _perceptron_labels(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
-    labels = jnp.asarray(y_true)
-    if jnp.issubdtype(labels.dtype, jnp.integer) and labels.ndim == jnp.ndim(y_pred) - 1:
-        num_classes = jnp.shape(y_pred)[-1]
-        check_all(
-            (labels < 0) | (labels >= num_classes),
-            labels,
-            f"`y_true` has a class id outside [0, {num_classes}): {{value}}.",
-        )
+    if _are_class_ids(y_true, y_pred):
+        class_ids("y_true", y_true, jnp.shape(y_pred)[-1])
     else:
-        _signs_check("y_true", labels)
+        _signs_check("y_true", y_true)
 
 
 class SmoothL1(Loss, fn=smooth_l1, name="smooth_l1", in_keras=False):
