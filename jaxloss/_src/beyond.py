@@ -280,7 +280,8 @@ def multilabel_soft_margin(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
 
 def _are_class_ids(y_true: Any, y_pred: Any) -> bool:
     """Integer labels with one axis less than the scores: perceptron's multiclass form."""
-    return jnp.issubdtype(jnp.result_type(y_true), jnp.integer) and jnp.ndim(y_true) == jnp.ndim(y_pred) - 1
+    labels = jnp.asarray(y_true)
+    return jnp.issubdtype(labels.dtype, jnp.integer) and labels.ndim == jnp.ndim(y_pred) - 1
 
 
 def perceptron(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
