@@ -116,6 +116,30 @@ def _counts(log_input: bool, d: int = 3):
     return make
 
 
+def _log_distributions(k: int = 4):
+    def make(rng, batch):
+        log_true = np.log(rng.dirichlet(np.ones(k), batch))
+        return log_true.astype(np.float32), rng.normal(0, 2, batch + (k,)).astype(np.float32), {}
+
+    return make
+
+
+def _segmentation(rng, batch):
+    """One-hot targets and logits over (batch, 3 pixels, 3 classes)."""
+    labels = rng.integers(0, 3, batch + (3,))
+    return np.eye(3, dtype=np.float32)[labels], rng.normal(0, 2, batch + (3, 3)).astype(np.float32), {}
+
+
+def _groups(rng, batch):
+    (b,) = batch
+    return rng.integers(0, 2, batch).astype(np.int32), rng.normal(0, 1, (b, 4)).astype(np.float32), {}
+
+
+def _triplets(rng, batch):
+    anchors, positive, negative = (rng.normal(0, 1, batch + (4,)).astype(np.float32) for _ in range(3))
+    return None, anchors, {"positive": positive, "negative": negative}
+
+
 def _class_ids(k: int = 4):
     def make(rng, batch):
         return rng.integers(0, k, batch).astype(np.int32), rng.normal(0, 2, batch + (k,)).astype(np.float32), {}
@@ -135,9 +159,12 @@ CASES: tuple[Case, ...] = (
     Case(jaxloss.SquaredHinge(), _binary(logits=True), smooth=False),
     Case(jaxloss.CategoricalHinge(), _one_hot(logits=True), smooth=False),
     Case(jaxloss.KLDivergence(), _one_hot(logits=False)),
+    Case(jaxloss.KLDivergence(from_logits=True, log_target=True), _log_distributions()),
     Case(jaxloss.Poisson(), _dense(0.1, 4, positive_true=True)),
     Case(jaxloss.BinaryCrossentropy(), _binary(logits=False)),
     Case(jaxloss.BinaryCrossentropy(from_logits=True, label_smoothing=0.1), _binary(logits=True)),
+    Case(jaxloss.BinaryCrossentropy(from_logits=True, pos_weight=[0.5, 2.0, 3.0]), _binary(logits=True)),
+    Case(jaxloss.BinaryCrossentropy(pos_weight=2.0), _binary(logits=False)),
     Case(jaxloss.BinaryFocalCrossentropy(), _binary(logits=False)),
     Case(
         jaxloss.BinaryFocalCrossentropy(from_logits=True, apply_class_balancing=True, gamma=1.5), _binary(logits=True)
@@ -148,6 +175,11 @@ CASES: tuple[Case, ...] = (
     Case(jaxloss.CategoricalFocalCrossentropy(from_logits=True, alpha=[0.1, 0.2, 0.3, 0.4]), _one_hot(logits=True)),
     Case(jaxloss.SparseCategoricalCrossentropy(), _sparse(logits=False)),
     Case(jaxloss.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1), _sparse(logits=True, ignore=-1)),
+    Case(
+        jaxloss.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1, label_smoothing=0.1),
+        _sparse(logits=True, ignore=-1),
+    ),
+    Case(jaxloss.SparseCategoricalCrossentropy(label_smoothing=0.2), _sparse(logits=False)),
     Case(jaxloss.CategoricalGeneralizedCrossEntropy(q=0.7), _sparse(logits=False)),
     Case(jaxloss.CTC(), _ctc, leading_dims=False),
     Case(jaxloss.Dice(axis=-1), _dense(0, 1)),
@@ -181,6 +213,20 @@ CASES: tuple[Case, ...] = (
     Case(jaxloss.MultilabelSoftMargin(), _binary(logits=True)),
     Case(jaxloss.Perceptron(), _signs(), smooth=False),
     Case(jaxloss.Perceptron(), _class_ids(), smooth=False),
+    Case(jaxloss.Poly1Crossentropy(from_logits=True, ignore_class=-1), _sparse(logits=True, ignore=-1)),
+    Case(jaxloss.Poly1Crossentropy(epsilon=-1.0), _one_hot(logits=False)),
+    Case(jaxloss.SparsemaxLoss(), _class_ids(), smooth=False),
+    Case(jaxloss.SparsemaxLoss(), _binary(logits=True), smooth=False),
+    Case(jaxloss.GeneralizedKLDivergence(), _dense(-1, 2, positive_true=True)),
+    # The class weights come from the whole batch's counts, and NT-Xent's negatives are the batch.
+    Case(jaxloss.GeneralizedDice(from_logits=True), _segmentation, leading_dims=False, independent=False),
+    Case(jaxloss.NTXent(temperature=0.5), _groups, smooth=False, leading_dims=False, independent=False),
+    Case(
+        jaxloss.TripletMargin(margin=0.5, swap=True),
+        _triplets,
+        smooth=False,
+        batched_inputs=("positive", "negative"),
+    ),
 )
 
 # Every class must have a case, so a new loss cannot skip the property suite.

@@ -210,6 +210,14 @@ def test_same_rule_for_every_field_type_error_vs_value_error():
         "full": 1,
         "log_input": "yes",
         "eps": "1e-6",
+        "pos_weight": "w",
+        "log_target": 1,
+        "epsilon": "e",
+        "ignore_background": 0,
+        "smooth": "s",
+        "temperature": None,
+        "p": "2",
+        "swap": 0,
     }
     out_of_range = {
         "delta": -1.0,
@@ -220,7 +228,12 @@ def test_same_rule_for_every_field_type_error_vs_value_error():
         "alpha": float("inf"),
         "beta": float("nan"),
         "margin": float("inf"),
-        "eps": 0.0,
+        "eps": -1.0,
+        "pos_weight": [1.0, float("inf")],
+        "epsilon": float("inf"),
+        "smooth": -1.0,
+        "temperature": 0.0,
+        "p": 0.5,
     }
     for cls in jaxloss._src.classes.LOSSES:
         for field in cls().fn_config():

@@ -182,6 +182,20 @@ SPECS = [
         },
         ("y_pred", "other", "margin"),
     ),
+    Spec(
+        jaxloss.triplet_margin,
+        lambda rng: {
+            "y_true": None,
+            "y_pred": rng.normal(size=(4, 3)),
+            "positive": rng.normal(size=(4, 3)),
+            "negative": rng.normal(size=(4, 3)),
+            "margin": 2.0,  # every triplet active: away from the hinge's kink
+            "p": 3.0,
+            "eps": 1e-3,
+        },
+        ("y_pred", "positive", "negative", "margin", "p", "eps"),
+        {"swap": True},
+    ),
     Spec(jaxloss.dice, _dense(0, 1), TY, {"axis": -1}),
     Spec(
         jaxloss.tversky,

@@ -37,6 +37,8 @@ BY_TYPE = {
     _checks.NonNegativeFloat: 3.0,
     _checks.FiniteFloat: 0.1,
     _checks.ClassWeights: 0.7,
+    _checks.OptionalClassWeights: 0.7,
+    _checks.NormDegree: 3.0,
     _checks.Axis: 1,
     _checks.Axes: 1,
     _checks.ClassId: 2,

@@ -25,6 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 def _torch_case(rng, name):
     """(config, inputs, the float inputs to differentiate, the peer's per-sample function)."""
+    import torch
     import torch.nn.functional as F
 
     b, d = int(rng.choice([1, 3])), int(rng.choice([1, 4]))  # few shapes: the replay compiles each once
@@ -95,6 +96,69 @@ def _torch_case(rng, name):
             return values.mean(-1) if ranking else values
 
         return config, inputs, ["y_pred", "other"], per_sample
+    if name == "triplet_margin":
+        config = {
+            "margin": float(rng.choice([0.1, 0.5, 2.0])),  # torch requires a positive margin
+            "p": float(rng.choice([1.0, 2.0, 3.0])),
+            "eps": float(rng.choice([0.0, 1e-6, 1e-2])),
+            "swap": bool(rng.integers(0, 2)),
+        }
+        inputs = {"y_pred": pred, **{k: rng.normal(0, 2, (b, d)).astype(np.float32) for k in ("positive", "negative")}}
+        return (
+            config,
+            inputs,
+            ["y_pred", "positive", "negative"],
+            lambda t: F.triplet_margin_loss(
+                t["y_pred"],
+                t["positive"],
+                t["negative"],
+                margin=config["margin"],
+                p=config["p"],
+                eps=config["eps"],
+                swap=config["swap"],
+                reduction="none",
+            ),  # fmt: skip
+        )
+    if name == "binary_crossentropy (pos_weight)":
+        per_class = bool(rng.integers(0, 2))
+        weight = rng.uniform(0.2, 4.0, (d,)) if per_class else rng.uniform(0.2, 4.0)
+        config = {"from_logits": True, "pos_weight": np.round(weight, 3).tolist()}
+        inputs = {"y_true": rng.uniform(0, 1, (b, d)).astype(np.float32), "y_pred": pred}
+        return (
+            config,
+            inputs,
+            ["y_true", "y_pred"],
+            lambda t: F.binary_cross_entropy_with_logits(
+                t["y_pred"], t["y_true"], pos_weight=torch.tensor(config["pos_weight"]), reduction="none"
+            ).mean(-1),
+        )
+    if name == "kl_divergence (log_target)":
+        config = {"from_logits": True, "log_target": bool(rng.integers(0, 2))}
+        target = rng.dirichlet(np.full(d, 2.0), b).clip(1e-3).astype(np.float32)
+        inputs = {"y_true": np.log(target) if config["log_target"] else target, "y_pred": pred}
+        return (
+            config,
+            inputs,
+            ["y_true", "y_pred"],
+            lambda t: F.kl_div(
+                F.log_softmax(t["y_pred"], -1), t["y_true"], log_target=config["log_target"], reduction="none"
+            ).sum(-1),
+        )
+    if name == "sparse_categorical_crossentropy (label_smoothing)":
+        config = {"from_logits": True, "label_smoothing": float(rng.choice([0.05, 0.1, 0.4])), "ignore_class": -1}
+        inputs = {"y_true": rng.integers(-1, d, (b,)).astype(np.int32), "y_pred": pred}
+        return (
+            config,
+            inputs,
+            ["y_pred"],
+            lambda t: F.cross_entropy(
+                t["y_pred"],
+                t["y_true"].long(),
+                ignore_index=-1,
+                label_smoothing=config["label_smoothing"],
+                reduction="none",
+            ),  # fmt: skip
+        )
     if name == "multilabel_soft_margin":
         inputs = {"y_true": rng.integers(0, 2, (b, d)).astype(np.float32), "y_pred": pred}
         return (
@@ -107,6 +171,7 @@ def _torch_case(rng, name):
 
 
 def _optax_case(rng, name):
+    import jax
     import jax.numpy as jnp
     import optax
 
@@ -118,11 +183,147 @@ def _optax_case(rng, name):
     if name == "perceptron (multiclass)":
         inputs = {"y_true": rng.integers(0, d, (b,)).astype(np.int32), "y_pred": pred}
         return {}, inputs, ["y_pred"], lambda t: optax.losses.multiclass_perceptron_loss(t["y_pred"], t["y_true"])
+    if name == "sparsemax_loss (binary)":
+        inputs = {"y_true": rng.integers(0, 2, (b, d)).astype(np.float32), "y_pred": pred}
+        return {}, inputs, ["y_pred"], lambda t: jnp.mean(optax.losses.sparsemax_loss(t["y_pred"], t["y_true"]), -1)
+    if name == "sparsemax_loss (multiclass)":
+        inputs = {"y_true": rng.integers(0, d, (b,)).astype(np.int32), "y_pred": pred}
+        return {}, inputs, ["y_pred"], lambda t: optax.losses.multiclass_sparsemax_loss(t["y_pred"], t["y_true"])
+    if name == "poly1_crossentropy":
+        config = {"from_logits": True, "epsilon": float(rng.choice([-1.0, 1.0, 2.0]))}
+        labels = rng.integers(0, d, (b,))
+        one_hot = bool(rng.integers(0, 2))
+        inputs = {"y_true": np.eye(d, dtype=np.float32)[labels] if one_hot else labels.astype(np.int32), "y_pred": pred}
+        return (
+            config,
+            inputs,
+            ["y_pred"],
+            lambda t: optax.losses.poly_loss_cross_entropy(t["y_pred"], jnp.eye(d)[labels], epsilon=config["epsilon"]),
+        )
+    if name == "sparse_categorical_crossentropy (label_smoothing)":
+        config = {"from_logits": True, "label_smoothing": float(rng.choice([0.05, 0.1, 0.4]))}
+        labels = rng.integers(0, d, (b,))
+        inputs = {"y_true": labels.astype(np.int32), "y_pred": pred}
+        return (
+            config,
+            inputs,
+            ["y_pred"],
+            lambda t: optax.losses.softmax_cross_entropy(
+                t["y_pred"], optax.smooth_labels(jnp.eye(d)[labels], config["label_smoothing"])
+            ),
+        )
+    if name == "kl_divergence (log_target)":
+        config = {"from_logits": True, "log_target": bool(rng.integers(0, 2))}
+        target = rng.dirichlet(np.full(d, 2.0), b).clip(1e-3).astype(np.float32)
+        inputs = {"y_true": np.log(target) if config["log_target"] else target, "y_pred": pred}
+        peer = optax.losses.kl_divergence_with_log_targets if config["log_target"] else optax.losses.kl_divergence
+        return config, inputs, ["y_true", "y_pred"], lambda t: peer(jax.nn.log_softmax(t["y_pred"]), t["y_true"])
+    if name == "generalized_kl_divergence":
+        inputs = {"y_true": rng.uniform(0.1, 3.0, (b, d)).astype(np.float32), "y_pred": pred / 2}
+        return (
+            {},
+            inputs,
+            ["y_true", "y_pred"],
+            lambda t: optax.losses.generalized_kl_divergence(t["y_pred"], t["y_true"]),
+        )
+    if name == "triplet_margin":
+        config = {"margin": float(rng.choice([0.5, 1.0, 3.0])), "eps": 0.0}  # optax puts eps elsewhere; 0 agrees
+        inputs = {"y_pred": pred, **{k: rng.normal(0, 2, (b, d)).astype(np.float32) for k in ("positive", "negative")}}
+        return (
+            config,
+            inputs,
+            ["y_pred", "positive", "negative"],
+            lambda t: optax.losses.triplet_margin_loss(
+                t["y_pred"], t["positive"], t["negative"], margin=config["margin"], eps=0.0
+            ),
+        )
+    # Batch losses: optax gives the batch's scalar, the mean of jaxloss's per-sample values.
+    if name == "generalized_dice":
+        config = {
+            "from_logits": True,
+            "smooth": float(rng.choice([0.0, 1.0])),
+            "ignore_background": bool(rng.integers(0, 2)),
+        }
+        shape = (int(rng.choice([2, 3])), 5, d)
+        one_hot = np.eye(d, dtype=np.float32)[rng.integers(0, d, shape[:-1])]
+        inputs = {"y_true": one_hot, "y_pred": rng.normal(0, 2, shape).astype(np.float32)}
+        return (
+            config,
+            inputs,
+            ["y_true", "y_pred"],
+            lambda t: optax.losses.multiclass_generalized_dice_loss(
+                t["y_pred"], t["y_true"], smooth=config["smooth"], ignore_background=config["ignore_background"]
+            ),
+        )
+    if name == "ntxent":
+        config = {"temperature": float(rng.choice([0.07, 0.5, 1.0]))}
+        batch = int(rng.choice([4, 6]))
+        labels = rng.integers(0, 3, (batch,)).astype(np.int32)
+        labels[:2] = 0  # at least one positive pair
+        inputs = {"y_true": labels, "y_pred": rng.normal(0, 1, (batch, d)).astype(np.float32)}
+        return (
+            config,
+            inputs,
+            ["y_pred"],
+            lambda t: optax.losses.ntxent(t["y_pred"], jnp.asarray(t["y_true"]), config["temperature"]),
+        )
     raise KeyError(name)
 
 
-TORCH = ["smooth_l1", "gaussian_nll", "poisson_nll", "margin_ranking", "cosine_embedding", "multilabel_soft_margin"]
-OPTAX = ["perceptron (binary)", "perceptron (multiclass)"]
+def _alignment_record(rng):
+    """optax's CTC gradient gives the class posteriors: softmax(logits) - d loss / d logits, per frame."""
+    import jax
+    import jax.numpy as jnp
+    import optax
+
+    batch, frames, classes, max_label = 2, int(rng.choice([6, 9])), 4, 3
+    logits = rng.normal(0, 1.5, (batch, frames, classes)).astype(np.float32)
+    labels = rng.integers(1, classes, (batch, max_label)).astype(np.int32)
+    label_length = np.array([max_label, int(rng.integers(1, max_label + 1))], np.int32)
+    logit_length = np.array([frames, frames - int(rng.integers(0, 3))], np.int32)
+    label_pad = (np.arange(max_label)[None] >= label_length[:, None]).astype(np.float32)
+    logit_pad = (np.arange(frames)[None] >= logit_length[:, None]).astype(np.float32)
+    grad = jax.grad(lambda x: jnp.sum(optax.ctc_loss(x, logit_pad, labels, label_pad)))(jnp.asarray(logits))
+    posteriors = (jax.nn.softmax(logits) - grad) * (1.0 - logit_pad[..., None])
+    return {
+        "peer": "optax",
+        "loss": "ctc_alignment",
+        "inputs": {
+            "y_true": labels.tolist(),
+            "y_pred": logits.tolist(),
+            "label_length": label_length.tolist(),
+            "logit_length": logit_length.tolist(),
+        },
+        "class_posteriors": np.asarray(posteriors).tolist(),
+    }
+
+
+TORCH = [
+    "smooth_l1",
+    "gaussian_nll",
+    "poisson_nll",
+    "margin_ranking",
+    "cosine_embedding",
+    "multilabel_soft_margin",
+    "triplet_margin",
+    "binary_crossentropy (pos_weight)",
+    "kl_divergence (log_target)",
+    "sparse_categorical_crossentropy (label_smoothing)",
+]
+OPTAX = [
+    "perceptron (binary)",
+    "perceptron (multiclass)",
+    "sparsemax_loss (binary)",
+    "sparsemax_loss (multiclass)",
+    "poly1_crossentropy",
+    "sparse_categorical_crossentropy (label_smoothing)",
+    "kl_divergence (log_target)",
+    "generalized_kl_divergence",
+    "triplet_margin",
+    "generalized_dice",
+    "ntxent",
+]
+BATCH = {"generalized_dice", "ntxent"}  # the peer's value is the mean over the batch
 
 
 def main() -> int:
@@ -153,14 +354,15 @@ def main() -> int:
                     g = jax.grad(lambda a: jnp.sum(per_sample({**arrays, **a})))({k: arrays[k] for k in diff})
                     grads = {k: np.asarray(v).tolist() for k, v in g.items()}
                 records.append({
-                    "peer": peer, "loss": name.split(" ")[0], "config": config,
+                    "peer": peer, "loss": name.split(" ")[0], "config": config, "mean": name in BATCH,
                     "inputs": {k: {"value": v.tolist(), "dtype": str(v.dtype)} for k, v in inputs.items()},
                     "values": values.tolist(), "grads": grads,
                 })  # fmt: skip
+    alignments = [_alignment_record(rng) for _ in range(args.per_loss)]
     with open(args.write, "w") as f:
-        json.dump({"torch": torch.__version__, "records": records}, f)
+        json.dump({"torch": torch.__version__, "records": records, "alignments": alignments}, f)
     counts = {p: sum(r["peer"] == p for r in records) for p in ("torch", "optax")}
-    print(f"wrote {len(records)} records ({counts}) to {args.write}")
+    print(f"wrote {len(records)} records ({counts}) and {len(alignments)} optax CTC alignments to {args.write}")
     return 0
 
 

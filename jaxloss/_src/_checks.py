@@ -97,6 +97,7 @@ _open_unit_interval = _in_range(lambda v: 0.0 < v < 1.0, "in the open interval (
 _positive = _in_range(lambda v: v > 0.0, "> 0")
 _non_negative = _in_range(lambda v: v >= 0.0, ">= 0")
 _finite = _in_range(np.isfinite, "finite")
+_at_least_one = _in_range(lambda v: 1.0 <= v < np.inf, ">= 1 and finite")
 
 
 def _sequence(value: Any) -> bool:
@@ -115,6 +116,11 @@ def _class_weights(name: str, value: Any) -> None:
         raise ValueError(f"`{name}` must be a number or a non-empty 1-D list of numbers. Received: {name}={value!r}")
     for item in items:
         _finite(name, item)
+
+
+def _optional_class_weights(name: str, value: Any) -> None:
+    if value is not None:
+        _class_weights(name, value)
 
 
 def _axes(name: str, value: Any) -> None:
@@ -169,7 +175,9 @@ OpenFraction = Annotated[float, Spec(_open_unit_interval)]
 PositiveFloat = Annotated[float, Spec(_positive)]
 NonNegativeFloat = Annotated[float, Spec(_non_negative)]
 FiniteFloat = Annotated[float, Spec(_finite)]
+NormDegree = Annotated[float, Spec(_at_least_one)]
 ClassWeights = Annotated[float | Sequence[float], Spec(_class_weights)]
+OptionalClassWeights = Annotated[float | Sequence[float] | None, Spec(_optional_class_weights)]
 Axis = Annotated[int, Spec(_axis)]
 Axes = Annotated[int | Sequence[int] | None, Spec(_axes)]
 ClassId = Annotated[int, Spec(_non_negative_int)]

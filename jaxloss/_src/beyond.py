@@ -17,7 +17,7 @@ from jax.typing import ArrayLike
 from jaxloss._src import _checks
 from jaxloss._src._checks import FiniteFloat, Flag, NonNegativeFloat, PositiveFloat, validates_config
 from jaxloss._src._numerics import as_float, as_labels, normalize, pair
-from jaxloss._src.categorical import _pick
+from jaxloss._src.categorical import _pick, are_class_ids
 from jaxloss._src.checked import check_all, class_ids, within
 from jaxloss._src.classes import Loss
 from jaxloss._src.probabilistic import binary_crossentropy
@@ -30,6 +30,7 @@ __all__ = [
     "cosine_embedding",
     "multilabel_soft_margin",
     "perceptron",
+    "sparsemax_loss",
     "SmoothL1",
     "GaussianNLL",
     "PoissonNLL",
@@ -37,6 +38,7 @@ __all__ = [
     "CosineEmbedding",
     "MultilabelSoftMargin",
     "Perceptron",
+    "SparsemaxLoss",
 ]
 
 _HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -278,12 +280,6 @@ def multilabel_soft_margin(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     return binary_crossentropy(y_true, y_pred, from_logits=True)
 
 
-def _are_class_ids(y_true: Any, y_pred: Any) -> bool:
-    """Integer labels with one axis less than the scores: perceptron's multiclass form."""
-    labels = jnp.asarray(y_true)
-    return jnp.issubdtype(labels.dtype, jnp.integer) and labels.ndim == jnp.ndim(y_pred) - 1
-
-
 def perceptron(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """Perceptron loss (optax's `perceptron_loss` and `multiclass_perceptron_loss`).
 
@@ -307,11 +303,78 @@ def perceptron(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
         [1. 0.]
     """
     y_pred = as_float("y_pred", y_pred)
-    if _are_class_ids(y_true, y_pred):
+    if are_class_ids(y_true, y_pred):
         picked, in_range = _pick(y_pred, as_labels("y_true", y_true))
         return jnp.where(in_range, jnp.max(y_pred, axis=-1) - picked, 0.0)
     y_true, y_pred = pair(y_true, y_pred)
     return jnp.mean(jnp.maximum(0.0, -y_true * y_pred), axis=-1)
+
+
+def _sparsemax(scores: jax.Array) -> jax.Array:
+    """The Euclidean projection of `scores` onto the simplex, over the last axis (Martins & Astudillo, 2016)."""
+    ranked = jnp.flip(jnp.sort(scores, axis=-1), axis=-1)
+    rank = jnp.arange(1, scores.shape[-1] + 1, dtype=scores.dtype)
+    cumulative = jnp.cumsum(ranked, axis=-1) - 1.0
+    support = jnp.sum((ranked * rank > cumulative).astype(jnp.int32), axis=-1, keepdims=True)  # >= 1
+    threshold = jnp.take_along_axis(cumulative, support - 1, axis=-1) / support.astype(scores.dtype)
+    return jnp.maximum(scores - threshold, 0.0)
+
+
+@jax.custom_jvp
+def _multiclass_sparsemax(labels: jax.Array, scores: jax.Array) -> jax.Array:
+    # Shifted by the max (the loss is shift-invariant), floored at -max float so that 0 * score stays 0.
+    scores = jnp.maximum(scores - jnp.max(scores, axis=-1, keepdims=True), -jnp.finfo(scores.dtype).max)
+    probs = _sparsemax(scores)
+    picked = jnp.take_along_axis(scores, labels[..., None], axis=-1)[..., 0]
+    return jnp.sum(probs * scores, axis=-1) - picked + 0.5 * (1.0 - jnp.sum(jnp.square(probs), axis=-1))
+
+
+@_multiclass_sparsemax.defjvp
+def _multiclass_sparsemax_jvp(primals: tuple[jax.Array, jax.Array], tangents: tuple[Any, jax.Array]) -> Any:
+    (labels, scores), (_, tangent) = primals, tangents
+    # A Fenchel-Young loss: its gradient is sparsemax(scores) - one_hot(label).
+    at_label = jnp.take_along_axis(tangent, labels[..., None], axis=-1)[..., 0]
+    return _multiclass_sparsemax(labels, scores), jnp.sum(_sparsemax(scores) * tangent, axis=-1) - at_label
+
+
+def sparsemax_loss(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
+    """Sparsemax loss (optax's `multiclass_sparsemax_loss` and binary `sparsemax_loss`).
+
+    .. math:: \\ell_{multiclass} = \\langle p, s \\rangle - s_y + \\tfrac12 (1 - \\lVert p \\rVert^2), \\; p = \\operatorname{sparsemax}(s), \\qquad \\ell_{binary} = \\operatorname{mean}_{-1} \\big(\\operatorname{sparse\\_plus}(s) - t s - t (1 - t)\\big)
+
+    The Fenchel-Young loss of sparsemax (Martins & Astudillo, 2016; Blondel et
+    al., 2020): 0 exactly when `sparsemax(s)` is the one-hot label, with
+    gradient `sparsemax(s) - one_hot(y)`. Integer `y_true` with one axis less
+    than `y_pred` are class ids (multiclass; a label outside `[0, K)` gives
+    0); otherwise `y_true` holds {0, 1} labels of `y_pred`'s shape (binary:
+    `sparse_plus(-s)` for label 1, `sparse_plus(s)` for 0, optax's). The binary
+    form is written `sparse_plus(s) - t s - t (1 - t)`, the same at 0 and 1 and
+    the Fenchel-Young loss of soft labels `t` in between (0 when
+    `sparse_sigmoid(s) = t`), so it is differentiable in `y_true`.
+
+    Args:
+        y_true: integer class ids `[...]`, or {0, 1} labels `[..., d]`.
+        y_pred: scores `[..., K]`, or `[..., d]` for binary labels.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.sparsemax_loss([0, 1], [[2.0, 0.0, 0.0], [0.2, 0.4, 0.0]]))
+        [0.     0.1733]
+        >>> print(jaxloss.sparsemax_loss([[1.0, 0.0]], [[0.5, -2.0]]))
+        [0.0312]
+    """
+    y_pred = as_float("y_pred", y_pred)
+    if are_class_ids(y_true, y_pred):
+        _checks.check_min_rank("y_pred", y_pred, 1, "(it needs a class axis)")
+        labels = as_labels("y_true", y_true)
+        in_range = (labels >= 0) & (labels < y_pred.shape[-1])
+        return jnp.where(in_range, _multiclass_sparsemax(jnp.where(in_range, labels, 0), y_pred), 0.0)
+    y_true, y_pred = pair(y_true, y_pred)
+    # The Fenchel-Young form, sparse_plus(s) - t s - t (1 - t): optax's at t in {0, 1}, continuous in t.
+    return jnp.mean(jax.nn.sparse_plus(y_pred) - y_true * y_pred - y_true * (1.0 - y_true), axis=-1)
 
 
 # ---- checked mode ----------------------------------------------------------------------------------
@@ -341,8 +404,17 @@ def _binary_labels(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> N
     within("y_true", y_true, 0.0, 1.0, "multi-label targets")
 
 
+def _binary_or_class_ids(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
+    if are_class_ids(y_true, y_pred):
+        class_ids("y_true", y_true, jnp.shape(y_pred)[-1])
+    else:
+        within("y_true", y_true, 0.0, 1.0, "binary labels")
+        values = jnp.asarray(y_true)
+        check_all((values != 0) & (values != 1), values, "`y_true` must be 0 or 1; found {value}.")
+
+
 def _perceptron_labels(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
-    if _are_class_ids(y_true, y_pred):
+    if are_class_ids(y_true, y_pred):
         class_ids("y_true", y_true, jnp.shape(y_pred)[-1])
     else:
         _signs_check("y_true", y_true)
@@ -384,4 +456,8 @@ class MultilabelSoftMargin(
 
 
 class Perceptron(Loss, fn=perceptron, name="perceptron", value_check=_perceptron_labels, in_keras=False):
+    pass
+
+
+class SparsemaxLoss(Loss, fn=sparsemax_loss, name="sparsemax_loss", value_check=_binary_or_class_ids, in_keras=False):
     pass

@@ -14,6 +14,7 @@ from jaxloss._src import _checks
 from jaxloss._src._checks import (
     Axis,
     ClassWeights,
+    FiniteFloat,
     Flag,
     Fraction,
     NonNegativeFloat,
@@ -42,10 +43,12 @@ __all__ = [
     "categorical_focal_crossentropy",
     "sparse_categorical_crossentropy",
     "categorical_generalized_cross_entropy",
+    "poly1_crossentropy",
     "CategoricalCrossentropy",
     "CategoricalFocalCrossentropy",
     "SparseCategoricalCrossentropy",
     "CategoricalGeneralizedCrossEntropy",
+    "Poly1Crossentropy",
 ]
 
 
@@ -241,15 +244,46 @@ def _sparse_crossentropy_from_logits(labels: jax.Array, logits: jax.Array) -> ja
     return (log_normalizer - jnp.minimum(picked - top, 0.0))[..., 0]
 
 
+def _at_label(labels: jax.Array, tangent: jax.Array) -> jax.Array:
+    """The label's tangent picked by a comparison, not a gather.
+
+    Its transpose is then `softmax - one-hot` formed in one elementwise pass,
+    where a gather's would scatter into a zeroed [..., K] array.
+    """
+    return jnp.where(jnp.arange(tangent.shape[-1]) == labels[..., None], tangent, 0.0)
+
+
 @_sparse_crossentropy_from_logits.defjvp
 def _sparse_crossentropy_from_logits_jvp(primals: tuple[jax.Array, jax.Array], tangents: tuple[Any, jax.Array]) -> Any:
     (labels, logits), (_, tangent) = primals, tangents
     top, log_normalizer = _max_and_log_normalizer(logits)
     probs = jnp.exp(jnp.minimum(logits - top, 0.0) - log_normalizer)
-    # The label's tangent picked by a comparison, not a gather: its transpose is then `softmax - one-hot`
-    # formed in one elementwise pass, where a gather's would scatter into a zeroed [..., K] array.
-    at_label = jnp.where(jnp.arange(logits.shape[-1]) == labels[..., None], tangent, 0.0)
-    return _sparse_crossentropy_from_logits(labels, logits), jnp.sum(probs * tangent - at_label, axis=-1)
+    return _sparse_crossentropy_from_logits(labels, logits), jnp.sum(probs * tangent - _at_label(labels, tangent), -1)
+
+
+@jax.custom_jvp
+def _smoothed_sparse_crossentropy_from_logits(labels: jax.Array, logits: jax.Array, smoothing: jax.Array) -> jax.Array:
+    """-sum_k t_k log softmax(logits)_k with t = (1 - s) one_hot(label) + s / K, without forming t."""
+    top, log_normalizer = _max_and_log_normalizer(logits)
+    shifted = jnp.minimum(logits - top, 0.0)
+    picked = jnp.take_along_axis(shifted, labels[..., None], axis=-1)
+    # sum_k t_k = 1, so the normalizer enters once; the uniform part needs only the row mean of the logits.
+    mean_shifted = jnp.mean(shifted, axis=-1, keepdims=True)
+    return (log_normalizer - (1.0 - smoothing) * picked - smoothing * mean_shifted)[..., 0]
+
+
+@_smoothed_sparse_crossentropy_from_logits.defjvp
+def _smoothed_sparse_crossentropy_from_logits_jvp(primals: Any, tangents: Any) -> Any:
+    (labels, logits, smoothing), (_, tangent, d_smoothing) = primals, tangents
+    top, log_normalizer = _max_and_log_normalizer(logits)
+    shifted = jnp.minimum(logits - top, 0.0)
+    probs = jnp.exp(shifted - log_normalizer)
+    at_label = _at_label(labels, tangent)
+    d_logits = jnp.sum(probs * tangent - (1.0 - smoothing) * at_label, -1) - smoothing * jnp.mean(tangent, -1)
+    # d/ds = log p_label - mean_k log p_k.
+    picked = jnp.take_along_axis(shifted, labels[..., None], axis=-1)[..., 0]
+    d_s = (picked - jnp.mean(shifted, axis=-1)) * d_smoothing
+    return _smoothed_sparse_crossentropy_from_logits(labels, logits, smoothing), d_logits + d_s
 
 
 @returns_mask
@@ -261,16 +295,21 @@ def sparse_categorical_crossentropy(
     from_logits: Flag = False,
     ignore_class: OptionalClassId = None,
     axis: Axis = -1,
+    label_smoothing: Fraction = 0.0,
 ) -> LossWithMask:
     """Categorical crossentropy for integer class ids.
 
-    .. math:: \\ell = -\\log p_{y_{true}}
+    .. math:: \\ell = -(1 - s) \\log p_{y_{true}} - \\frac{s}{K} \\sum_k \\log p_k
 
     The label's log-probability is gathered, never one-hot encoded. With
     probabilities, `y_pred` is renormalized and clipped as in Keras. A label
     outside `[0, K)` gives 0, as Keras's one-hot does (see `jaxloss.checked`
     to catch it). Labels equal to `ignore_class` give 0 and are left out of
     the mean's denominator by `reduce` and the loss classes.
+
+    `label_smoothing` is optax's `smooth_labels` on the one-hot labels
+    (`(1 - s) one_hot + s / K`, as `categorical_crossentropy`'s), without
+    forming them. Keras has no such option; its default 0 gives Keras's numbers.
 
     Args:
         y_true: integer class ids, shape `[...]` or `[..., 1]`. Integer dtype
@@ -279,6 +318,7 @@ def sparse_categorical_crossentropy(
         from_logits: whether `y_pred` holds logits.
         ignore_class: a label value to ignore (e.g. -1 or 255), or None.
         axis: the class axis; must be the last one (as with Keras on JAX).
+        label_smoothing: `s` in [0, 1]; works with `ignore_class`.
 
     Returns:
         shape `[...]`.
@@ -304,10 +344,18 @@ def sparse_categorical_crossentropy(
         labels = jnp.where(valid, labels, 0)
     if from_logits:
         in_range = (labels >= 0) & (labels < y_pred.shape[-1])
-        loss = _sparse_crossentropy_from_logits(jnp.where(in_range, labels, 0), y_pred)
+        labels = jnp.where(in_range, labels, 0)
+        if is_zero(label_smoothing):
+            loss = _sparse_crossentropy_from_logits(labels, y_pred)
+        else:
+            smoothing = jnp.asarray(label_smoothing, y_pred.dtype)
+            loss = _smoothed_sparse_crossentropy_from_logits(labels, y_pred, smoothing)
     else:
-        picked, in_range = _pick(jnp.log(_normalized_probs(y_pred, -1)), labels)
+        log_probs = jnp.log(_normalized_probs(y_pred, -1))
+        picked, in_range = _pick(log_probs, labels)
         loss = 0.0 - picked
+        if not is_zero(label_smoothing):
+            loss = (1.0 - label_smoothing) * loss - label_smoothing * jnp.mean(log_probs, axis=-1)
     keep = in_range if valid is None else in_range & valid
     return LossWithMask(jnp.where(keep, loss, 0.0), valid)
 
@@ -341,6 +389,72 @@ def categorical_generalized_cross_entropy(y_true: ArrayLike, y_pred: ArrayLike, 
     picked, in_range = _pick(y_pred, labels)
     p = jnp.where(in_range, picked, 0.0)
     return (1.0 - safe_power(p, q)) / q
+
+
+def are_class_ids(y_true: Any, y_pred: Any) -> bool:
+    """Integer labels with one axis less than the scores: the class-id form of a loss that takes both."""
+    labels = jnp.asarray(y_true)
+    return jnp.issubdtype(labels.dtype, jnp.integer) and labels.ndim == jnp.ndim(y_pred) - 1
+
+
+@returns_mask
+@validates_config
+def poly1_crossentropy(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    epsilon: FiniteFloat = 2.0,
+    from_logits: Flag = False,
+    ignore_class: OptionalClassId = None,
+) -> LossWithMask:
+    """Poly-1 crossentropy (Leng et al., 2022; optax's `poly_loss_cross_entropy`).
+
+    .. math:: \\ell = \\mathrm{CE} + \\epsilon \\sum_k t_k (1 - p_k)
+
+    Integer `y_true` with one axis less than `y_pred` are class ids (the sparse
+    crossentropy, with `ignore_class`); otherwise `y_true` holds one-hot or
+    soft labels (the categorical crossentropy). Probabilities are renormalized
+    and clipped as those losses do; from logits, `1 - p` is computed without
+    cancellation.
+
+    Args:
+        y_true: integer class ids `[...]`, or one-hot/soft labels `[..., K]`.
+        y_pred: probabilities or logits, shape `[..., K]`.
+        epsilon: the coefficient of the first polynomial term (optax's default, 2).
+        from_logits: whether `y_pred` holds logits.
+        ignore_class: with class ids, a label value to ignore (0 loss, left out
+            of the mean's denominator).
+
+    Returns:
+        shape `[...]`.
+
+    Raises:
+        ValueError: `ignore_class` with one-hot labels.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.poly1_crossentropy([1, 2], [[0.0, 2.0, 0.0], [1.0, 1.0, 1.0]], from_logits=True))
+        [0.6656 2.4319]
+    """
+    y_pred = as_float("y_pred", y_pred)
+    if are_class_ids(y_true, y_pred):
+        ce, valid = sparse_categorical_crossentropy.with_mask(  # type: ignore[attr-defined]
+            y_true, y_pred, from_logits=from_logits, ignore_class=ignore_class
+        )
+        # p_label = exp(-CE) exactly, and 1 - p_label = -expm1(-CE) without cancellation.
+        return LossWithMask(ce - epsilon * jnp.expm1(-ce), valid)
+    if ignore_class is not None:
+        raise ValueError(
+            "`ignore_class` applies to integer class ids, not to one-hot labels. Received: "
+            f"ignore_class={ignore_class}, y_true of shape {jnp.shape(y_true)} and y_pred.shape={tuple(y_pred.shape)}"
+        )
+    ce = categorical_crossentropy(y_true, y_pred, from_logits=from_logits)
+    y_true, y_pred = pair(y_true, y_pred, scalar_as_feature=False)
+    if from_logits:
+        one_minus_p = -jnp.expm1(log_softmax(y_pred, -1))  # 1 - softmax without cancellation
+    else:
+        one_minus_p = 1.0 - _normalized_probs(y_pred, -1)
+    return LossWithMask(ce + epsilon * jnp.sum(y_true * one_minus_p, axis=-1), None)
 
 
 def _soft_labels(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
@@ -395,6 +509,7 @@ class SparseCategoricalCrossentropy(
     from_logits: Flag = False
     ignore_class: OptionalClassId = None
     axis: Axis = -1
+    label_smoothing: Fraction = 0.0
 
 
 class CategoricalGeneralizedCrossEntropy(
@@ -404,3 +519,22 @@ class CategoricalGeneralizedCrossEntropy(
     value_check=_labels_and_probabilities,
 ):
     q: OpenFraction = 0.5
+
+
+def _class_ids_or_soft_labels(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
+    if are_class_ids(y_true, y_pred):
+        _sparse_labels_in_range(cfg, y_true, y_pred)
+    else:
+        _soft_labels(cfg, y_true, y_pred)
+
+
+class Poly1Crossentropy(
+    Loss,
+    fn=poly1_crossentropy,
+    name="poly1_crossentropy",
+    value_check=_class_ids_or_soft_labels,
+    in_keras=False,
+):
+    epsilon: FiniteFloat = 2.0
+    from_logits: Flag = False
+    ignore_class: OptionalClassId = None

@@ -173,7 +173,7 @@ class Loss(_DataclassMaker):
 
     def __call__(
         self,
-        y_true: ArrayLike,
+        y_true: ArrayLike | None,
         y_pred: ArrayLike,
         sample_weight: ArrayLike | None = None,
         *,

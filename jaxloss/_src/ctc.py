@@ -33,6 +33,7 @@ _LOG_ZERO = -1e30
 
 __all__ = [
     "ctc",
+    "ctc_alignment",
     "CTC",
 ]
 
@@ -249,6 +250,16 @@ def ctc(
         >>> print(jaxloss.ctc(jnp.array([[1, 2, 1, 0], [1, 2, 0, 2]]), logits))
         [2.4429 2.4544]
     """
+    labels, logits, label_length, logit_length = _checked_inputs(
+        y_true, y_pred, label_length, logit_length, blank_index
+    )
+    return _ctc_loss(labels, logits, label_length, logit_length, blank_index=blank_index, zero_infinity=zero_infinity)
+
+
+def _checked_inputs(
+    y_true: ArrayLike, y_pred: ArrayLike, label_length: Any, logit_length: Any, blank_index: int
+) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+    """Labels, logits and the two length arrays, with their ranks, shapes and blank id checked."""
     labels = as_labels("y_true", y_true)
     logits = as_float("y_pred", y_pred)
     _checks.check_rank("y_true", labels, 2, "(batch, max_label_length) of integer labels")
@@ -263,16 +274,15 @@ def ctc(
         raise ValueError(
             f"`blank_index` must be in [0, {num_classes}) for y_pred with {num_classes} classes. Received: blank_index={blank_index}"
         )
-    labels.shape[1]
     label_length = _lengths("label_length", label_length, jnp.sum(labels != blank_index, axis=1), batch)
     logit_length = _lengths("logit_length", logit_length, _batch_constant(labels, max_time), batch)
-    return _ctc_loss(labels, logits, label_length, logit_length, blank_index=blank_index, zero_infinity=zero_infinity)
+    return labels, logits, label_length, logit_length
 
 
-# One compiled program per shape: eager calls skip op-by-op dispatch; inside a user's jit it is inlined.
-@functools.partial(jax.jit, static_argnames=("blank_index", "zero_infinity"))
-def _ctc_loss(labels, logits, label_length, logit_length, *, blank_index, zero_infinity):
-    batch, max_time, num_classes = logits.shape
+def _lattice(labels, logits, label_length, logit_length, blank_index):
+    """The recursions' inputs: time-major emissions [T, B, S], can_skip and final [B, S], active [T, B],
+    and whether each sample has a feasible alignment [B]."""
+    max_time, num_classes = logits.shape[1:]
     max_label = labels.shape[1]
     label_length = jnp.clip(label_length, 0, max_label)
     logit_length = jnp.clip(logit_length, 0, max_time)
@@ -299,19 +309,81 @@ def _ctc_loss(labels, logits, label_length, logit_length, *, blank_index, zero_i
     final = (state_pos == 2 * label_length[:, None]) | (
         (state_pos == 2 * label_length[:, None] - 1) & (label_length[:, None] > 0)
     )
-    if max_time:
-        log_likelihood = _log_likelihood(jnp.swapaxes(emissions, 0, 1), can_skip, active, final)  # time-major
-    else:  # No frames: only the empty label has probability 1.
-        log_likelihood = jnp.where(label_length == 0, 0.0, _LOG_ZERO).astype(logits.dtype)
-
     # Feasible iff there are enough frames: one per label plus one blank between repeats.
     in_label = label_pos[None, :] < label_length[:, None]
     repeats = jnp.sum((~differs) & (label_pos > 0) & in_label, axis=1)
     feasible = logit_length >= label_length + repeats
+    return jnp.swapaxes(emissions, 0, 1), can_skip, active, final, feasible
+
+
+# One compiled program per shape: eager calls skip op-by-op dispatch; inside a user's jit it is inlined.
+@functools.partial(jax.jit, static_argnames=("blank_index", "zero_infinity"))
+def _ctc_loss(labels, logits, label_length, logit_length, *, blank_index, zero_infinity):
+    emissions, can_skip, active, final, feasible = _lattice(labels, logits, label_length, logit_length, blank_index)
+    if logits.shape[1]:
+        log_likelihood = _log_likelihood(emissions, can_skip, active, final)
+    else:  # No frames: only the empty label has probability 1.
+        log_likelihood = jnp.where(jnp.clip(label_length, 0) == 0, 0.0, _LOG_ZERO).astype(logits.dtype)
     # Rounding can push a near-certain alignment just below 0; the clamp keeps the loss >= 0.
     nll = jnp.maximum(-log_likelihood, 0.0)
     fallback = 0.0 if zero_infinity else jnp.inf
     return jnp.where(feasible, nll, fallback)
+
+
+@validates_config
+def ctc_alignment(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    label_length: ArrayLike | None = None,
+    logit_length: ArrayLike | None = None,
+    blank_index: ClassId = 0,
+) -> jax.Array:
+    """Per-frame posteriors of the CTC states, for alignment plots (the forward-backward occupancies).
+
+    .. math:: \\gamma_t(s) = P(\\pi_t = s \\mid y, x) = \\frac{\\alpha_t(s) \\, \\beta_t(s)}{P(y \\mid x)}
+
+    The states are the extended label `blank, l1, blank, l2, ..., lL, blank`:
+    state `2k + 1` is label `k`, even states are blanks. Each frame within
+    `logit_length` sums to 1 over the states; frames past it, and samples
+    without a feasible alignment, are 0. What optax's
+    `ctc_loss_with_forward_probs` gives as forward probabilities, completed
+    with the backward pass: summed over the states of each class they are
+    `softmax(y_pred) - d ctc / d y_pred`. Not differentiated (a stopped gradient).
+
+    Args:
+        y_true: integer labels, shape `(B, L)`, padded on the right.
+        y_pred: unnormalized logits, shape `(B, T, C)`.
+        label_length: `(B,)` label lengths; default: count of labels != blank.
+        logit_length: `(B,)` frame counts. Default `T`.
+        blank_index: the blank class, in `[0, C)`.
+
+    Returns:
+        shape `(B, T, 2L + 1)`.
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> import jaxloss
+        >>> logits = jnp.log(jnp.array([[[0.1, 0.9], [0.8, 0.2], [0.1, 0.9]]]))
+        >>> print(jaxloss.ctc_alignment(jnp.array([[1, 1]]), logits)[0])
+        [[0. 1. 0. 0. 0.]
+         [0. 0. 1. 0. 0.]
+         [0. 0. 0. 1. 0.]]
+    """
+    labels, logits, label_length, logit_length = _checked_inputs(
+        y_true, y_pred, label_length, logit_length, blank_index
+    )
+    return _alignment(labels, jax.lax.stop_gradient(logits), label_length, logit_length, blank_index=blank_index)
+
+
+@functools.partial(jax.jit, static_argnames=("blank_index",))
+def _alignment(labels, logits, label_length, logit_length, *, blank_index):
+    emissions, can_skip, active, final, feasible = _lattice(labels, logits, label_length, logit_length, blank_index)
+    if not logits.shape[1]:
+        return jnp.zeros((logits.shape[0], 0, emissions.shape[2]), logits.dtype)
+    _, alphas = _alphas(emissions, can_skip, active, keep_all=True)
+    occupancy = _occupancy(emissions, can_skip, active, final, alphas)  # [T, B, S]
+    return jnp.where(feasible[:, None, None], jnp.swapaxes(occupancy, 0, 1), 0.0)
 
 
 def _labels_and_lengths(

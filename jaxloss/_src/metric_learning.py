@@ -1,4 +1,4 @@
-"""Circle loss for embedding (metric) learning."""
+"""Embedding (metric) learning: Circle (Keras), and NT-Xent and the triplet margin loss (optax, torch)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,19 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from jaxloss._src import _checks
-from jaxloss._src._checks import FiniteFloat, Flag, NonNegativeFloat, validates_config
-from jaxloss._src._numerics import as_float, as_labels
-from jaxloss._src.checked import unit_rows
+from jaxloss._src._checks import FiniteFloat, Flag, NonNegativeFloat, NormDegree, PositiveFloat, validates_config
+from jaxloss._src._numerics import as_float, as_labels, normalize, safe_divide, safe_power
+from jaxloss._src.checked import class_ids, unit_rows
 from jaxloss._src.classes import Loss
 from jaxloss._src.reduce import LossWithMask, returns_mask
 
 __all__ = [
     "circle",
+    "ntxent",
+    "triplet_margin",
     "Circle",
+    "NTXent",
+    "TripletMargin",
 ]
 
 
@@ -27,6 +31,19 @@ def _flat_labels(name: str, labels: ArrayLike) -> jax.Array:
         labels = labels[:, 0]
     _checks.check_rank(name, labels, 1, "(one integer label per embedding, shape (N,) or (N, 1))")
     return labels
+
+
+def _replicated(x: jax.Array) -> jax.Array:
+    """`x` unsharded, when it is sharded over an explicit mesh axis: the other side of a pairwise product.
+
+    On an explicit mesh, `x @ x.T` with the batch axis sharded would shard both axes of the result over
+    the same mesh axis, which JAX rejects; the second operand is gathered instead.
+    """
+    sharding = getattr(jax.typeof(x), "sharding", None)
+    mesh = getattr(sharding, "mesh", None)
+    if mesh is None or not any(t == jax.sharding.AxisType.Explicit for t in mesh.axis_types):
+        return x
+    return jax.sharding.reshard(x, jax.sharding.PartitionSpec())
 
 
 def _masked_logsumexp(x: jax.Array, mask: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -80,8 +97,8 @@ def circle(
     y_pred = as_float("y_pred", y_pred)
     _checks.check_rank("y_pred", y_pred, 2, "(batch, embedding_dim)")
     labels = _flat_labels("y_true", y_true)
-    refs = y_pred if ref_embeddings is None else as_float("ref_embeddings", ref_embeddings, y_pred.dtype)
-    ref_ids = labels if ref_labels is None else _flat_labels("ref_labels", ref_labels)
+    refs = _replicated(y_pred) if ref_embeddings is None else as_float("ref_embeddings", ref_embeddings, y_pred.dtype)
+    ref_ids = _replicated(labels) if ref_labels is None else _flat_labels("ref_labels", ref_labels)
     _checks.check_rank("ref_embeddings", refs, 2, "(num_refs, embedding_dim)")
     if labels.shape[0] != y_pred.shape[0] or ref_ids.shape[0] != refs.shape[0] or refs.shape[1] != y_pred.shape[1]:
         raise ValueError(
@@ -105,6 +122,138 @@ def circle(
     return LossWithMask(loss, loss > 0)
 
 
+@validates_config
+def ntxent(y_true: ArrayLike, y_pred: ArrayLike, *, temperature: PositiveFloat = 0.07) -> jax.Array:
+    """NT-Xent, the normalized temperature-scaled crossentropy (Chen et al., 2020; optax's `ntxent`).
+
+    .. math:: \\ell_i = \\frac{B}{M} \\sum_{j \\in P_i} \\operatorname{softplus}\\Big(\\operatorname{LSE}_{k \\in N_i} s_{ik} - s_{ij}\\Big), \\quad s_{ij} = \\cos(x_i, x_j) / T
+
+    Each positive pair `(i, j)` (same label, `j != i`) is scored by a softmax
+    over `j` and the negatives `N_i` of anchor `i` (the other labels), as in
+    optax. `M` is the number of positive pairs in the batch, so the mean of
+    the per-anchor values is optax's loss: the values couple the samples of a
+    batch (a masked sample still serves as a negative). An anchor without a
+    positive gives 0, one without a negative 0 per pair; a batch without any
+    positive pair gives 0 (optax: NaN). Zero embeddings have cosine 0.
+
+    Args:
+        y_true: integer labels naming the positive groups, shape `(B,)` or `(B, 1)`.
+        y_pred: embeddings, shape `(B, D)` (normalized here).
+        temperature: `T`, > 0.
+
+    Returns:
+        shape `(B,)`.
+
+    Example:
+        >>> import jaxloss
+        >>> emb = [[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]]
+        >>> print(jaxloss.ntxent([0, 0, 1, 1], emb, temperature=0.5))
+        [0.2333 0.6271 0.6271 0.2333]
+    """
+    y_pred = as_float("y_pred", y_pred)
+    _checks.check_rank("y_pred", y_pred, 2, "(batch, embedding_dim)")
+    labels = _flat_labels("y_true", y_true)
+    if labels.shape[0] != y_pred.shape[0]:
+        raise ValueError(
+            "`y_true` must have one label per embedding. Received: "
+            f"y_true.shape={tuple(labels.shape)}, y_pred.shape={tuple(y_pred.shape)}"
+        )
+    unit = normalize(y_pred, -1)
+    similarity = (unit @ _replicated(unit).T) / temperature
+    same = labels[:, None] == _replicated(labels)[None, :]
+    positive = same & (jnp.arange(labels.shape[0])[:, None] != jnp.arange(labels.shape[0])[None, :])
+    negatives, has_negative = _masked_logsumexp(similarity, ~same)
+    # -log(e^s / (e^s + sum_neg e^s')) = softplus(LSE_neg - s); no negative at all gives 0.
+    pair_loss = jnp.where(positive & has_negative[:, None], jax.nn.softplus(negatives[:, None] - similarity), 0.0)
+    pairs = jnp.sum(positive.astype(y_pred.dtype))
+    return jnp.sum(pair_loss, axis=1) * safe_divide(jnp.asarray(labels.shape[0], y_pred.dtype), pairs)
+
+
+def _p_norm(x: jax.Array, p: float) -> jax.Array:
+    """(sum |x|^p)^(1/p) over the last axis, without overflow or underflow, with a 0 gradient at x = 0."""
+    magnitude = jnp.abs(x)
+    largest = jax.lax.stop_gradient(jnp.max(magnitude, axis=-1, keepdims=True))
+    # Scaled by 2^-exponent, the largest magnitude brought into [1, 2) (the norm is 1-homogeneous), so |x|^p
+    # neither overflows nor underflows; two exact power-of-two factors, as 2^-exponent alone may not be
+    # representable. 2^exponent itself is (at most 2^127), so the gradient's scaling does not overflow.
+    exponent = jnp.where((largest > 0) & jnp.isfinite(largest), jnp.frexp(largest)[1] - 1, 0)
+    half = exponent // 2
+    one = jnp.ones_like(largest)
+    scaled = magnitude * jnp.ldexp(one, -half) * jnp.ldexp(one, half - exponent)
+    nonzero = largest > 0
+    total = jnp.sum(safe_power(scaled, p), axis=-1, keepdims=True)  # >= 1 where nonzero
+    root = jnp.where(nonzero, jnp.where(nonzero, total, 1.0) ** (1.0 / p), 0.0)  # double where: no 0^(1/p) slope
+    return (root * jnp.ldexp(one, half) * jnp.ldexp(one, exponent - half))[..., 0]
+
+
+@validates_config
+def triplet_margin(
+    y_true: ArrayLike | None,
+    y_pred: ArrayLike,
+    *,
+    positive: ArrayLike | None = None,
+    negative: ArrayLike | None = None,
+    margin: FiniteFloat = 1.0,
+    p: NormDegree = 2.0,
+    eps: NonNegativeFloat = 1e-6,
+    swap: Flag = False,
+) -> jax.Array:
+    """Triplet margin loss (torch's `triplet_margin_loss`; optax's `triplet_margin_loss`).
+
+    .. math:: \\ell = \\max\\big(d(a, p) - d(a, n) + m, 0\\big), \\quad d(x, y) = \\lVert x - y + \\epsilon \\rVert_p
+
+    The distance is torch's `pairwise_distance` (eps added to the difference);
+    optax adds eps inside the sum instead (`(sum |x - y|^p + eps)^(1/p)`): the
+    two agree for eps = 0. With `swap`, `d(a, n)` is replaced by
+    `min(d(a, n), d(p, n))` (Balntas et al., 2016). The norm neither overflows
+    nor underflows, and its gradient at a zero difference is 0.
+
+    Args:
+        y_true: unused; pass None (a triplet loss has no targets).
+        y_pred: anchors `a`, shape `[..., D]`.
+        positive: positives `p` (an input), shape `[..., D]`.
+        negative: negatives `n` (an input), shape `[..., D]`.
+        margin: `m`.
+        p: the norm degree, >= 1.
+        eps: added to each difference, >= 0.
+        swap: use the distance swap.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> anchors = [[0.0, 0.0], [1.0, 1.0]]
+        >>> positives = [[0.1, 0.1], [1.1, 1.1]]
+        >>> negatives = [[1.0, 0.0], [0.0, 1.0]]
+        >>> print(jaxloss.triplet_margin(None, anchors, positive=positives, negative=negatives, eps=0.0))
+        [0.1414 0.1414]
+    """
+    if y_true is not None:
+        raise TypeError(
+            "`triplet_margin` has no targets: pass None as `y_true`, the anchors as `y_pred`, and "
+            f"`positive=` and `negative=`. Received: y_true of type {type(y_true).__name__}"
+        )
+    if positive is None or negative is None:
+        raise TypeError("`triplet_margin` needs `positive=` and `negative=` (arrays shaped like the anchors).")
+    anchors = as_float("y_pred", y_pred)
+    _checks.check_min_rank("y_pred", anchors, 1, "(it needs a feature axis)")
+    others = {}
+    for name, value in (("positive", positive), ("negative", negative)):
+        others[name] = as_float(name, value, anchors.dtype)
+        if others[name].shape != anchors.shape:
+            raise ValueError(
+                f"`{name}` must have the anchors' shape. Received: {name}.shape={tuple(others[name].shape)}, "
+                f"y_pred.shape={tuple(anchors.shape)}"
+            )
+    pos, neg = others["positive"], others["negative"]
+    to_positive = _p_norm(anchors - pos + eps, p)
+    to_negative = _p_norm(anchors - neg + eps, p)
+    if swap:
+        to_negative = jnp.minimum(to_negative, _p_norm(pos - neg + eps, p))
+    return jnp.maximum(to_positive - to_negative + margin, 0.0)
+
+
 def _unit_embeddings(cfg: dict[str, Any], y_true: Any, y_pred: Any, ref_embeddings: Any = None, **_: Any) -> None:
     unit_rows("y_pred", y_pred)
     if ref_embeddings is not None:
@@ -117,3 +266,20 @@ class Circle(Loss, fn=circle, name="circle", value_check=_unit_embeddings):
     gamma: NonNegativeFloat = 80.0
     margin: FiniteFloat = 0.4
     remove_diagonal: Flag = True
+
+
+def _labels_only(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
+    class_ids("y_true", y_true, jnp.iinfo(jnp.int32).max)  # any non-negative id names a group
+
+
+class NTXent(Loss, fn=ntxent, name="ntxent", value_check=_labels_only, in_keras=False):
+    temperature: PositiveFloat = 0.07
+
+
+class TripletMargin(Loss, fn=triplet_margin, name="triplet_margin", in_keras=False):
+    """Call it as `loss(None, anchors, positive=..., negative=...)`."""
+
+    margin: FiniteFloat = 1.0
+    p: NormDegree = 2.0
+    eps: NonNegativeFloat = 1e-6
+    swap: Flag = False

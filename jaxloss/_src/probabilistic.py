@@ -8,34 +8,57 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from jaxloss._src._checks import Axis, FiniteFloat, Flag, Fraction, NonNegativeFloat, validates_config
-from jaxloss._src._numerics import EPSILON, clip_probs, is_zero, pair, safe_power, times
+from jaxloss._src._checks import (
+    Axis,
+    FiniteFloat,
+    Flag,
+    Fraction,
+    NonNegativeFloat,
+    OptionalClassWeights,
+    validates_config,
+)
+from jaxloss._src._numerics import EPSILON, clip_probs, is_zero, log_softmax, pair, safe_power, times
 from jaxloss._src.checked import probabilities, within
 from jaxloss._src.classes import Loss
 
 __all__ = [
     "kl_divergence",
+    "generalized_kl_divergence",
+    "convex_kl_divergence",
     "poisson",
     "binary_crossentropy",
     "binary_focal_crossentropy",
     "KLDivergence",
+    "GeneralizedKLDivergence",
     "Poisson",
     "BinaryCrossentropy",
     "BinaryFocalCrossentropy",
 ]
 
 
-def kl_divergence(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
+@validates_config
+def kl_divergence(
+    y_true: ArrayLike, y_pred: ArrayLike, *, from_logits: Flag = False, log_target: Flag = False
+) -> jax.Array:
     """Kullback-Leibler divergence KL(y_true || y_pred) over the last axis.
 
-    .. math:: \\ell = \\sum_{-1} t \\log(t / p), \\quad t = \\operatorname{clip}(y_{true}, \\epsilon, 1), \\; p = \\operatorname{clip}(y_{pred}, \\epsilon, 1)
+    .. math:: \\ell = \\sum_{-1} t (\\log t - \\log p), \\quad t = \\operatorname{clip}(y_{true}, \\epsilon, 1), \\; p = \\operatorname{clip}(y_{pred}, \\epsilon, 1)
 
-    Both sides are clipped to [eps, 1] as in Keras, so zero targets give
-    finite values and gradients.
+    By default both sides are clipped to [eps, 1] as in Keras, so zero
+    targets give finite values and gradients. The two options (not in Keras;
+    their defaults keep Keras's numbers) read the inputs in log space, exactly:
+
+    - `from_logits=True`: `log p = log_softmax(y_pred)`, and `t` unclipped
+      with `0 log 0 = 0` (optax's `kl_divergence` on `log_softmax(y_pred)`);
+    - `log_target=True`: `y_true` holds `log t`, unclipped; `t = exp(y_true)`,
+      and a `-inf` log-target contributes 0 (torch's `kl_div(log_target=True)`,
+      optax's `kl_divergence_with_log_targets`).
 
     Args:
-        y_true: target distribution, shape `[..., K]`.
-        y_pred: predicted distribution, shape `[..., K]`.
+        y_true: target distribution (or its log with `log_target`), shape `[..., K]`.
+        y_pred: predicted distribution (or logits with `from_logits`), shape `[..., K]`.
+        from_logits: whether `y_pred` holds logits.
+        log_target: whether `y_true` holds log-probabilities.
 
     Returns:
         shape `[...]`.
@@ -44,11 +67,56 @@ def kl_divergence(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
         >>> import jaxloss
         >>> print(jaxloss.kl_divergence([[0.5, 0.5]], [[0.25, 0.75]]))
         [0.1438]
+        >>> print(jaxloss.kl_divergence([[0.5, 0.5]], [[0.0, 1.0986]], from_logits=True))
+        [0.1438]
     """
     y_true, y_pred = pair(y_true, y_pred)
+    log_p = log_softmax(y_pred, -1) if from_logits else jnp.log(jnp.clip(y_pred, EPSILON, 1.0))
+    if log_target:
+        # times(): a -inf log-target (t = 0) gives 0, not 0 * inf.
+        return jnp.sum(times(jnp.exp(y_true), y_true - log_p), axis=-1)
+    if from_logits:
+        # Exact, as optax and torch: t unclipped, 0 log 0 = 0, and times() keeps 0 * (-inf log p) at 0.
+        return jnp.sum(_x_log_x(y_true) - times(y_true, log_p), axis=-1)
     y_true = jnp.clip(y_true, EPSILON, 1.0)
-    y_pred = jnp.clip(y_pred, EPSILON, 1.0)
-    return jnp.sum(y_true * jnp.log(y_true / y_pred), axis=-1)
+    return jnp.sum(y_true * (jnp.log(y_true) - log_p), axis=-1)
+
+
+def _x_log_x(x: jax.Array) -> jax.Array:
+    """x log x with 0 log 0 = 0; at 0 its derivative (-inf, one-sided) is taken as 0."""
+    positive = x > 0
+    # Double where: log only sees positive values, so no NaN reaches the gradient.
+    return jnp.where(positive, x * jnp.log(jnp.where(positive, x, 1.0)), 0.0)
+
+
+def generalized_kl_divergence(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
+    """Generalized KL divergence between unnormalized measures (optax's `generalized_kl_divergence`).
+
+    .. math:: \\ell = \\sum_{-1} \\big(t \\log t - t \\, y_{pred} + e^{y_{pred}} - t\\big)
+
+    The Bregman divergence of `x log x - x`: `y_pred` holds the log of the
+    predicted measure (as optax's `log_predictions`), `y_true` the target
+    measure, >= 0, with `0 log 0 = 0`. It is the KL divergence plus
+    `sum(exp(y_pred) - t)`, so it equals `kl_divergence(..., from_logits=True)`
+    when both measures sum to 1. `convex_kl_divergence` is optax's older name.
+
+    Args:
+        y_true: target measure, >= 0, shape `[..., K]`.
+        y_pred: log of the predicted measure, shape `[..., K]`.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.generalized_kl_divergence([[1.0, 2.0]], [[0.0, 0.0]]))
+        [0.3863]
+    """
+    y_true, y_pred = pair(y_true, y_pred)
+    return jnp.sum(_x_log_x(y_true) - y_true * y_pred + jnp.exp(y_pred) - y_true, axis=-1)
+
+
+convex_kl_divergence = generalized_kl_divergence  # optax's older (deprecated) name
 
 
 def poisson(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
@@ -101,18 +169,24 @@ def _smooth_binary(y_true: jax.Array, label_smoothing: float) -> jax.Array:
     return y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
 
 
-def _binary_terms(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> tuple[jax.Array, jax.Array]:
-    """Elementwise BCE and the focal base 1 - p_t."""
+def _bce_parts(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> tuple[jax.Array, jax.Array]:
+    """The elementwise BCE's two terms, `-t log p` and `-(1 - t) log(1 - p)`."""
     if from_logits:
         # -log(sigmoid(x)) = softplus(-x); times() makes 0 * inf = 0 for saturated logits.
-        bce = times(y_true, jax.nn.softplus(-y_pred)) + times(1.0 - y_true, jax.nn.softplus(y_pred))
+        return times(y_true, jax.nn.softplus(-y_pred)), times(1.0 - y_true, jax.nn.softplus(y_pred))
+    p = clip_probs(y_pred)
+    return -(y_true * jnp.log(p)), -((1.0 - y_true) * jnp.log(1.0 - p))
+
+
+def _binary_terms(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> tuple[jax.Array, jax.Array]:
+    """Elementwise BCE and the focal base 1 - p_t."""
+    positive, negative = _bce_parts(y_true, y_pred, from_logits)
+    if from_logits:
         # 1 - p_t from sigmoids directly: exact where 1 - sigmoid(x) would round to 0.
         one_minus_pt = y_true * jax.nn.sigmoid(-y_pred) + (1.0 - y_true) * jax.nn.sigmoid(y_pred)
-        return bce, one_minus_pt
-    p = clip_probs(y_pred)
-    bce = -(y_true * jnp.log(p) + (1.0 - y_true) * jnp.log(1.0 - p))
+        return positive + negative, one_minus_pt
     p_t = y_true * y_pred + (1.0 - y_true) * (1.0 - y_pred)  # Keras uses the unclipped y_pred here.
-    return bce, 1.0 - p_t
+    return positive + negative, 1.0 - p_t
 
 
 @validates_config
@@ -123,14 +197,18 @@ def binary_crossentropy(
     from_logits: Flag = False,
     label_smoothing: Fraction = 0.0,
     axis: Axis = -1,
+    pos_weight: OptionalClassWeights = None,
 ) -> jax.Array:
     """Binary crossentropy, averaged over `axis`.
 
-    .. math:: \\ell = \\operatorname{mean}_{axis} -\\big(t \\log p + (1 - t) \\log(1 - p)\\big), \\quad t = y_{true}(1 - s) + s/2
+    .. math:: \\ell = \\operatorname{mean}_{axis} -\\big(w_+ t \\log p + (1 - t) \\log(1 - p)\\big), \\quad t = y_{true}(1 - s) + s/2
 
     With probabilities, `p` is clipped to [eps, 1 - eps] exactly as Keras
     does. With logits, the log-sigmoid form is used and an infinite logit
-    whose label agrees with it gives 0, not NaN.
+    whose label agrees with it gives 0, not NaN. `pos_weight` (`w_+`) is
+    torch's `binary_cross_entropy_with_logits(pos_weight=)`, for logits and
+    probabilities alike; Keras has no such option, and its default (None,
+    `w_+ = 1`) keeps Keras's numbers.
 
     Args:
         y_true: labels in [0, 1], shape `[..., d]`.
@@ -138,6 +216,9 @@ def binary_crossentropy(
         from_logits: whether `y_pred` holds logits.
         label_smoothing: `s` in [0, 1]; squeezes labels towards 0.5.
         axis: the axis averaged over.
+        pos_weight: weight of the positive term: one number, or one per
+            class (a list of `d`, laid along the last axis, as torch
+            broadcasts it), or None.
 
     Returns:
         `y_pred`'s shape without `axis`.
@@ -146,10 +227,30 @@ def binary_crossentropy(
         >>> import jaxloss
         >>> print(jaxloss.binary_crossentropy([[0, 1], [0, 0]], [[0.6, 0.4], [0.4, 0.6]]))
         [0.9163 0.7136]
+        >>> print(jaxloss.binary_crossentropy([[0, 1], [0, 0]], [[0.6, 0.4], [0.4, 0.6]], pos_weight=3.0))
+        [1.8326 0.7136]
     """
     y_true, y_pred = pair(y_true, y_pred)
-    bce, _ = _binary_terms(_smooth_binary(y_true, label_smoothing), y_pred, from_logits)
-    return jnp.mean(bce, axis=axis)
+    y_true = _smooth_binary(y_true, label_smoothing)
+    if pos_weight is None:
+        bce, _ = _binary_terms(y_true, y_pred, from_logits)
+        return jnp.mean(bce, axis=axis)
+    positive, negative = _bce_parts(y_true, y_pred, from_logits)
+    return jnp.mean(_positive_weights(pos_weight, y_pred) * positive + negative, axis=axis)
+
+
+def _positive_weights(pos_weight: Any, y_pred: jax.Array) -> Any:
+    """A scalar as is; a list of per-class weights laid along the last axis (torch's broadcasting)."""
+    if not isinstance(pos_weight, (list, tuple)) and jnp.ndim(pos_weight) == 0:
+        return pos_weight
+    weights = jnp.asarray(pos_weight, y_pred.dtype)
+    if y_pred.ndim == 0 or weights.shape[0] != y_pred.shape[-1]:
+        raise ValueError(
+            "`pos_weight` must be a number or have one weight per class of the last axis: expected length "
+            f"{y_pred.shape[-1] if y_pred.ndim else 1}. Received: pos_weight of length {weights.shape[0]}, "
+            f"y_pred.shape={tuple(y_pred.shape)}"
+        )
+    return weights
 
 
 @validates_config
@@ -201,8 +302,16 @@ def binary_focal_crossentropy(
 
 
 def _distributions(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
-    within("y_true", y_true, 0.0, 1.0, "a probability distribution")
-    within("y_pred", y_pred, 0.0, 1.0, "a probability distribution")
+    if cfg.get("log_target", False):
+        within("y_true", y_true, -jnp.inf, 0.0, "log-probabilities, since log_target=True")
+    else:
+        within("y_true", y_true, 0.0, 1.0, "a probability distribution")
+    if not cfg.get("from_logits", False):
+        within("y_pred", y_pred, 0.0, 1.0, "a probability distribution")
+
+
+def _nonnegative_targets(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
+    within("y_true", y_true, 0.0, None, "a measure")
 
 
 def _counts_and_rates(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
@@ -216,6 +325,18 @@ def _binary_labels(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> N
 
 
 class KLDivergence(Loss, fn=kl_divergence, name="kl_divergence", aliases=("kld", "KLD"), value_check=_distributions):
+    from_logits: Flag = False
+    log_target: Flag = False
+
+
+class GeneralizedKLDivergence(
+    Loss,
+    fn=generalized_kl_divergence,
+    name="generalized_kl_divergence",
+    aliases=("convex_kl_divergence",),
+    value_check=_nonnegative_targets,
+    in_keras=False,
+):
     pass
 
 
@@ -235,6 +356,7 @@ class BinaryCrossentropy(
     from_logits: Flag = False
     label_smoothing: Fraction = 0.0
     axis: Axis = -1
+    pos_weight: OptionalClassWeights = None
 
 
 class BinaryFocalCrossentropy(

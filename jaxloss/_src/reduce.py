@@ -196,7 +196,7 @@ def reduce(
 
     @functools.wraps(fn)
     def reduced(
-        y_true: ArrayLike,
+        y_true: ArrayLike | None,
         y_pred: ArrayLike,
         sample_weight: ArrayLike | None = None,
         *,
@@ -217,8 +217,10 @@ def reduce(
     return reduced
 
 
-def _to_compute(x: ArrayLike, dtype: jnp.dtype) -> Any:
-    """Casts float inputs to the compute dtype of `dtype`; integer labels are left alone."""
+def _to_compute(x: ArrayLike | None, dtype: jnp.dtype) -> Any:
+    """Casts float inputs to the compute dtype of `dtype`; integer labels (and a None `y_true`) are left alone."""
+    if x is None:
+        return None
     arr = jnp.asarray(x)
     return arr.astype(compute_dtype(dtype)) if jnp.issubdtype(arr.dtype, jnp.floating) else arr
 

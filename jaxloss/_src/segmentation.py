@@ -1,4 +1,4 @@
-"""Overlap losses for segmentation: Dice and Tversky."""
+"""Overlap losses for segmentation: Dice and Tversky (Keras), and the generalized Dice loss (optax)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,19 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from jaxloss._src._checks import Axes, FiniteFloat, validates_config
+from jaxloss._src import _checks
+from jaxloss._src._checks import Axes, FiniteFloat, Flag, NonNegativeFloat, validates_config
 from jaxloss._src._numerics import EPSILON, pair
+from jaxloss._src.checked import probabilities, within
 from jaxloss._src.classes import Loss
 
 __all__ = [
     "dice",
     "tversky",
+    "generalized_dice",
     "Dice",
     "Tversky",
+    "GeneralizedDice",
 ]
 
 
@@ -86,6 +90,61 @@ def tversky(
     return 1.0 - true_pos / (true_pos + alpha * false_pos + beta * false_neg + EPSILON)
 
 
+@validates_config
+def generalized_dice(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    smooth: NonNegativeFloat = 1.0,
+    from_logits: Flag = False,
+    ignore_background: Flag = False,
+) -> jax.Array:
+    """Generalized Dice loss (Sudre et al., 2017), as optax's `multiclass_generalized_dice_loss`.
+
+    .. math:: \\ell_b = \\operatorname{mean}_c \\, w_c \\Big(1 - \\frac{I_{bc} + s}{\\tfrac12 (P_{bc} + T_{bc}) + s}\\Big), \\quad w_c \\propto \\frac{1}{n_c^2 + 10^{-7}}, \\; \\sum_c w_c = C
+
+    `I`, `P` and `T` are the sums of `p t`, `p` and `t` over each sample's
+    spatial axes (all but the first and the last). The class weights come
+    from the class counts `n_c` of the whole batch, as in optax, so the values
+    couple the samples of a batch (a masked sample still counts). The mean of
+    the per-sample values is optax's loss.
+
+    Args:
+        y_true: one-hot targets, shape `[B, ..., C]`.
+        y_pred: probabilities, or logits with `from_logits` (softmax over the
+            classes; a sigmoid when `C = 1`), shape `[B, ..., C]`.
+        smooth: `s`, added to the numerator and denominator, >= 0.
+        from_logits: whether `y_pred` holds logits (optax's `apply_softmax`).
+        ignore_background: leave class 0 out of the mean over classes (its
+            count still enters the weights, as in optax).
+
+    Returns:
+        shape `[B]`.
+
+    Example:
+        >>> import jaxloss
+        >>> y_true = [[[1.0, 0.0], [0.0, 1.0]], [[1.0, 0.0], [1.0, 0.0]]]
+        >>> y_pred = [[[0.9, 0.1], [0.2, 0.8]], [[0.6, 0.4], [0.7, 0.3]]]
+        >>> print(jaxloss.generalized_dice(y_true, y_pred))
+        [0.0765 0.2465]
+    """
+    y_true, y_pred = pair(y_true, y_pred, scalar_as_feature=False)
+    _checks.check_min_rank("y_pred", y_pred, 2, "(batch, ..., classes)")
+    if from_logits:
+        y_pred = jax.nn.sigmoid(y_pred) if y_pred.shape[-1] == 1 else jax.nn.softmax(y_pred, axis=-1)
+    spatial = tuple(range(1, y_pred.ndim - 1))
+    intersection = jnp.sum(y_pred * y_true, axis=spatial)
+    half_sizes = 0.5 * (jnp.sum(y_pred, axis=spatial) + jnp.sum(y_true, axis=spatial))
+    dice_loss = 1.0 - (intersection + smooth) / (half_sizes + smooth)  # [B, C]
+    counts = jnp.sum(y_true, axis=tuple(range(y_true.ndim - 1)))
+    weights = 1.0 / (jnp.square(counts) + 1e-7)  # optax's epsilon: an absent class gets a huge weight
+    weights = weights * (weights.shape[0] / jnp.sum(weights))
+    weighted = dice_loss * weights
+    if ignore_background and weighted.shape[-1] > 1:
+        weighted = weighted[:, 1:]
+    return jnp.mean(weighted, axis=-1)
+
+
 class Dice(Loss, fn=dice, name="dice"):
     """A list `axis` is stored as a tuple."""
 
@@ -96,3 +155,14 @@ class Tversky(Loss, fn=tversky, name="tversky"):
     alpha: FiniteFloat = 0.5
     beta: FiniteFloat = 0.5
     axis: Axes = None
+
+
+def _one_hot_targets(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
+    within("y_true", y_true, 0.0, 1.0, "one-hot targets")
+    probabilities(cfg, y_pred)
+
+
+class GeneralizedDice(Loss, fn=generalized_dice, name="generalized_dice", value_check=_one_hot_targets, in_keras=False):
+    smooth: NonNegativeFloat = 1.0
+    from_logits: Flag = False
+    ignore_background: Flag = False
