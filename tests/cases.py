@@ -130,6 +130,12 @@ def _segmentation(rng, batch):
     return np.eye(3, dtype=np.float32)[labels], rng.normal(0, 2, batch + (3, 3)).astype(np.float32), {}
 
 
+def _segmentation_probabilities(rng, batch):
+    y_true, logits, extra = _segmentation(rng, batch)
+    probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    return y_true, probs.astype(np.float32), extra
+
+
 def _groups(rng, batch):
     (b,) = batch
     return rng.integers(0, 2, batch).astype(np.int32), rng.normal(0, 1, (b, 4)).astype(np.float32), {}
@@ -215,11 +221,14 @@ CASES: tuple[Case, ...] = (
     Case(jaxloss.Perceptron(), _class_ids(), smooth=False),
     Case(jaxloss.Poly1Crossentropy(from_logits=True, ignore_class=-1), _sparse(logits=True, ignore=-1)),
     Case(jaxloss.Poly1Crossentropy(epsilon=-1.0), _one_hot(logits=False)),
+    Case(jaxloss.MulticlassHinge(), _class_ids(), smooth=False),
+    Case(jaxloss.MulticlassHinge(margin=0.5), _one_hot(logits=True), smooth=False),
     Case(jaxloss.SparsemaxLoss(), _class_ids(), smooth=False),
     Case(jaxloss.SparsemaxLoss(), _binary(logits=True), smooth=False),
     Case(jaxloss.GeneralizedKLDivergence(), _dense(-1, 2, positive_true=True)),
     # The class weights come from the whole batch's counts, and NT-Xent's negatives are the batch.
     Case(jaxloss.GeneralizedDice(from_logits=True), _segmentation, leading_dims=False, independent=False),
+    Case(jaxloss.GeneralizedDice(weighted=False), _segmentation_probabilities, leading_dims=False),
     Case(jaxloss.NTXent(temperature=0.5), _groups, smooth=False, leading_dims=False, independent=False),
     Case(
         jaxloss.TripletMargin(margin=0.5, swap=True),

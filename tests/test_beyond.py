@@ -33,12 +33,15 @@ def _value_and_grads(loss: str, config: str, mean: bool):
     `mean`: the peer's value is the batch's scalar (optax's ntxent and generalized Dice), which is the
     mean of jaxloss's per-sample values; both are compared, and differentiated, as that mean.
     """
+    settings = json.loads(config)
     fn = getattr(jaxloss, loss)
+    if loss == "make_fenchel_young_loss":  # a factory: its max function is the config
+        fn = fn({"logsumexp": jax.nn.logsumexp, "max": jnp.max}[settings.pop("max_fun")])
 
     def per_sample(inputs):
         args = dict(inputs)
         y_true, y_pred = args.pop("y_true", None), args.pop("y_pred")  # a triplet loss has no targets
-        return fn(y_true, y_pred, **args, **json.loads(config))
+        return fn(y_true, y_pred, **args, **settings)
 
     def total(wrt, rest):
         values = per_sample({**rest, **wrt})
@@ -68,7 +71,9 @@ def test_values_and_gradients_match_the_peer(index):
 def test_every_beyond_keras_loss_and_option_has_references():
     beyond = {cls.fn.__name__ for cls in jaxloss._src.classes.LOSSES if not cls.in_keras}
     options = {"sparse_categorical_crossentropy", "kl_divergence", "binary_crossentropy"}  # new options of Keras losses
-    assert {r["loss"] for r in RECORDS} == beyond | options
+    # The factory, and optax's ranking_softmax_loss as categorical_crossentropy with -inf logits.
+    others = {"make_fenchel_young_loss", "categorical_crossentropy"}
+    assert {r["loss"] for r in RECORDS} == beyond | options | others
     assert {r["peer"] for r in RECORDS} == {"torch", "optax"}
 
 
@@ -284,3 +289,26 @@ def test_checked_passes_valid_inputs(loss, args, kwargs):
     error, value = jax.jit(jaxloss.checked(loss))(*args, **kwargs)
     assert error.get() is None
     np.testing.assert_allclose(value, loss(*args, **kwargs), rtol=1e-6)
+
+
+def test_fenchel_young_factory_reduces_and_differentiates_like_its_max_function():
+    fy = jaxloss.make_fenchel_young_loss(jax.nn.logsumexp)
+    target = jax.nn.softmax(LOGITS[::-1])
+    # logsumexp's conjugate gives the softmax crossentropy minus the target's entropy term: same gradient.
+    grad = jax.grad(lambda s: jnp.sum(fy(target, s)))(LOGITS)
+    np.testing.assert_allclose(grad, jax.nn.softmax(LOGITS) - target, atol=1e-6)
+    mean = jaxloss.reduce(fy)(target, LOGITS)
+    np.testing.assert_allclose(mean, jnp.mean(fy(target, LOGITS)), rtol=1e-6)
+    perceptron = jaxloss.make_fenchel_young_loss(jnp.max)
+    np.testing.assert_allclose(
+        perceptron(jnp.eye(3)[jnp.array([0, 2])], LOGITS), jaxloss.perceptron(jnp.array([0, 2]), LOGITS)
+    )
+    with pytest.raises(TypeError, match="`max_fun` must be a function"):
+        jaxloss.make_fenchel_young_loss("logsumexp")
+
+
+def test_multiclass_hinge_differs_from_keras_categorical_hinge_only_below_zero():
+    scores = jnp.array([[0.5, -1.0, -2.0], [0.5, 1.0, -2.0]])
+    one_hot = jnp.eye(3)[jnp.array([0, 0])]
+    np.testing.assert_allclose(jaxloss.multiclass_hinge(one_hot, scores), [0.0, 1.5])
+    np.testing.assert_allclose(jaxloss.categorical_hinge(one_hot, scores), [0.5, 1.5])  # Keras floors the rival at 0

@@ -57,10 +57,11 @@ def test_class_fields_are_the_function_config(cls):
             assert field.default == params[name].default, name
 
 
-# Public functions of a family module that are not a loss's own function: an alias, and a CTC companion.
+# Public functions of a family module that are not a loss's own function: an alias, a CTC companion, a factory.
 FAMILY_EXTRAS = {
     "jaxloss._src.probabilistic": {"convex_kl_divergence"},
     "jaxloss._src.ctc": {"ctc_alignment"},
+    "jaxloss._src.beyond": {"make_fenchel_young_loss"},
 }
 
 

@@ -218,6 +218,7 @@ def test_same_rule_for_every_field_type_error_vs_value_error():
         "temperature": None,
         "p": "2",
         "swap": 0,
+        "weighted": 1,
     }
     out_of_range = {
         "delta": -1.0,

@@ -237,6 +237,52 @@ def _optax_case(rng, name):
                 t["y_pred"], t["positive"], t["negative"], margin=config["margin"], eps=0.0
             ),
         )
+    if name == "multiclass_hinge":
+        config = {"margin": 1.0}
+        labels = rng.integers(0, d, (b,))
+        one_hot = bool(rng.integers(0, 2))
+        inputs = {"y_true": np.eye(d, dtype=np.float32)[labels] if one_hot else labels.astype(np.int32), "y_pred": pred}
+        return (
+            config,
+            inputs,
+            ["y_pred"],
+            lambda t: optax.losses.multiclass_hinge_loss(t["y_pred"], jnp.asarray(labels)),
+        )
+    if name == "make_fenchel_young_loss":
+        config = {"max_fun": str(rng.choice(["logsumexp", "max"]))}
+        fy = optax.losses.make_fenchel_young_loss(
+            jax.scipy.special.logsumexp if config["max_fun"] == "logsumexp" else jnp.max
+        )
+        inputs = {"y_true": rng.dirichlet(np.ones(d), b).astype(np.float32), "y_pred": pred}
+        return config, inputs, ["y_true", "y_pred"], lambda t: fy(t["y_pred"], t["y_true"])
+    if name == "generalized_dice (unweighted)":
+        binary = bool(rng.integers(0, 2))
+        shape = (b, 5, 1 if binary else d)
+        targets = (
+            rng.integers(0, 2, shape).astype(np.float32)
+            if binary
+            else np.eye(d, dtype=np.float32)[rng.integers(0, d, shape[:-1])]
+        )
+        config = {"from_logits": True, "weighted": False, "smooth": float(rng.choice([0.5, 1.0]))}
+        inputs = {"y_true": targets, "y_pred": rng.normal(0, 2, shape).astype(np.float32)}
+        peer = optax.losses.binary_dice_loss if binary else optax.losses.dice_loss
+        return config, inputs, ["y_true", "y_pred"], lambda t: peer(t["y_pred"], t["y_true"], smooth=config["smooth"])
+    if name == "categorical_crossentropy (ranking)":
+        # optax's listwise ranking_softmax_loss: items left out with `where` are -inf logits and 0 labels here.
+        labels = rng.integers(0, 3, (b, d)).astype(np.float32)
+        where = rng.random((b, d)) < 0.75
+        where[:, 0] = True
+        labels = np.where(where, labels, 0.0).astype(np.float32)
+        masked = np.where(where, pred, -np.inf).astype(np.float32)
+        inputs = {"y_true": labels, "y_pred": masked}
+        return (
+            {"from_logits": True},
+            inputs,
+            [],
+            lambda t: optax.losses.ranking_softmax_loss(
+                jnp.asarray(pred), t["y_true"], where=jnp.asarray(where), reduce_fn=None
+            ),
+        )
     # Batch losses: optax gives the batch's scalar, the mean of jaxloss's per-sample values.
     if name == "generalized_dice":
         config = {
@@ -313,6 +359,10 @@ TORCH = [
 OPTAX = [
     "perceptron (binary)",
     "perceptron (multiclass)",
+    "multiclass_hinge",
+    "make_fenchel_young_loss",
+    "generalized_dice (unweighted)",
+    "categorical_crossentropy (ranking)",
     "sparsemax_loss (binary)",
     "sparsemax_loss (multiclass)",
     "poly1_crossentropy",

@@ -8,6 +8,7 @@ losses are averaged over the last axis, as `mean_squared_error` is.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -30,7 +31,9 @@ __all__ = [
     "cosine_embedding",
     "multilabel_soft_margin",
     "perceptron",
+    "multiclass_hinge",
     "sparsemax_loss",
+    "make_fenchel_young_loss",
     "SmoothL1",
     "GaussianNLL",
     "PoissonNLL",
@@ -38,6 +41,7 @@ __all__ = [
     "CosineEmbedding",
     "MultilabelSoftMargin",
     "Perceptron",
+    "MulticlassHinge",
     "SparsemaxLoss",
 ]
 
@@ -310,6 +314,41 @@ def perceptron(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     return jnp.mean(jnp.maximum(0.0, -y_true * y_pred), axis=-1)
 
 
+@validates_config
+def multiclass_hinge(y_true: ArrayLike, y_pred: ArrayLike, *, margin: FiniteFloat = 1.0) -> jax.Array:
+    """Multiclass (Crammer-Singer) hinge loss (optax's `multiclass_hinge_loss`).
+
+    .. math:: \\ell = \\max_k \\big(s_k + m [k \\ne y]\\big) - s_y = \\max\\big(0, m + \\max_{k \\ne y} s_k - s_y\\big)
+
+    Integer `y_true` with one axis less than `y_pred` are class ids (a label
+    outside `[0, K)` gives 0); otherwise `y_true` holds one-hot labels. Keras's
+    `categorical_hinge` differs where every other score is negative: it floors
+    `max_{k != y} s_k` at 0. `margin=0` is the multiclass perceptron loss.
+
+    Args:
+        y_true: integer class ids `[...]`, or one-hot labels `[..., K]`.
+        y_pred: scores, shape `[..., K]`.
+        margin: `m`.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.multiclass_hinge([0, 2], [[1.0, 2.0, 0.0], [0.0, -1.0, 3.0]]))
+        [2. 0.]
+    """
+    y_pred = as_float("y_pred", y_pred)
+    _checks.check_min_rank("y_pred", y_pred, 1, "(it needs a class axis)")
+    if are_class_ids(y_true, y_pred):
+        labels = as_labels("y_true", y_true)
+        picked, in_range = _pick(y_pred, labels)
+        others = y_pred + margin * (jnp.arange(y_pred.shape[-1]) != labels[..., None])
+        return jnp.where(in_range, jnp.max(others, axis=-1) - picked, 0.0)
+    y_true, y_pred = pair(y_true, y_pred, scalar_as_feature=False)
+    return jnp.max(y_pred + margin * (1.0 - y_true), axis=-1) - jnp.sum(y_true * y_pred, axis=-1)
+
+
 def _sparsemax(scores: jax.Array) -> jax.Array:
     """The Euclidean projection of `scores` onto the simplex, over the last axis (Martins & Astudillo, 2016)."""
     ranked = jnp.flip(jnp.sort(scores, axis=-1), axis=-1)
@@ -377,6 +416,46 @@ def sparsemax_loss(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     return jnp.mean(jax.nn.sparse_plus(y_pred) - y_true * y_pred - y_true * (1.0 - y_true), axis=-1)
 
 
+def make_fenchel_young_loss(max_fun: Callable[..., ArrayLike]) -> Callable[..., jax.Array]:
+    """Builds the Fenchel-Young loss of a max function (Blondel et al., 2020; optax's `make_fenchel_young_loss`).
+
+    .. math:: \\ell(t, s) = \\Omega^*(s) - \\langle t, s \\rangle
+
+    `max_fun` maps scores `[K]` to a scalar, the convex conjugate `Omega*` of a
+    regularizer (`logsumexp` gives the softmax crossentropy, `max` the
+    perceptron); it is applied over the last axis. The loss's gradient in the
+    scores is `grad(max_fun)(s) - t`. The result is a per-sample function in
+    jaxloss's order, `(y_true, y_pred, *args, **kwargs)`, with extra arguments
+    passed on to `max_fun`; `jaxloss.reduce` turns it into a reduced loss.
+    (Add `Omega(t)` for a loss that is 0 at its minimum; the gradient in the
+    scores is the same.)
+
+    Args:
+        max_fun: `scores [K] -> scalar`, convex.
+
+    Returns:
+        `fenchel_young_loss(y_true [..., K], y_pred [..., K], *args, **kwargs) -> [...]`.
+
+    Example:
+        >>> import jax
+        >>> import jaxloss
+        >>> fy = jaxloss.make_fenchel_young_loss(jax.nn.logsumexp)
+        >>> print(fy([[0.0, 1.0]], [[0.0, 0.0]]))  # the crossentropy of a uniform prediction
+        [0.6931]
+    """
+    if not callable(max_fun):
+        raise TypeError(f"`max_fun` must be a function of the scores. Received: {max_fun!r}")
+    max_over_last_axis = jnp.vectorize(max_fun, signature="(n)->()")
+
+    def fenchel_young_loss(y_true: ArrayLike, y_pred: ArrayLike, *args: Any, **kwargs: Any) -> jax.Array:
+        y_true, y_pred = pair(y_true, y_pred, scalar_as_feature=False)
+        _checks.check_min_rank("y_pred", y_pred, 1, "(the scores need a last axis)")
+        return max_over_last_axis(y_pred, *args, **kwargs) - jnp.sum(y_true * y_pred, axis=-1)
+
+    fenchel_young_loss.__name__ = f"fenchel_young_loss_of_{getattr(max_fun, '__name__', 'max_fun')}"
+    return fenchel_young_loss
+
+
 # ---- checked mode ----------------------------------------------------------------------------------
 
 
@@ -411,6 +490,13 @@ def _binary_or_class_ids(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any
         within("y_true", y_true, 0.0, 1.0, "binary labels")
         values = jnp.asarray(y_true)
         check_all((values != 0) & (values != 1), values, "`y_true` must be 0 or 1; found {value}.")
+
+
+def _class_ids_or_one_hot(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
+    if are_class_ids(y_true, y_pred):
+        class_ids("y_true", y_true, jnp.shape(y_pred)[-1])
+    else:
+        within("y_true", y_true, 0.0, 1.0, "one-hot labels")
 
 
 def _perceptron_labels(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
@@ -461,3 +547,9 @@ class Perceptron(Loss, fn=perceptron, name="perceptron", value_check=_perceptron
 
 class SparsemaxLoss(Loss, fn=sparsemax_loss, name="sparsemax_loss", value_check=_binary_or_class_ids, in_keras=False):
     pass
+
+
+class MulticlassHinge(
+    Loss, fn=multiclass_hinge, name="multiclass_hinge", value_check=_class_ids_or_one_hot, in_keras=False
+):
+    margin: FiniteFloat = 1.0

@@ -98,6 +98,7 @@ def generalized_dice(
     smooth: NonNegativeFloat = 1.0,
     from_logits: Flag = False,
     ignore_background: Flag = False,
+    weighted: Flag = True,
 ) -> jax.Array:
     """Generalized Dice loss (Sudre et al., 2017), as optax's `multiclass_generalized_dice_loss`.
 
@@ -107,7 +108,10 @@ def generalized_dice(
     spatial axes (all but the first and the last). The class weights come
     from the class counts `n_c` of the whole batch, as in optax, so the values
     couple the samples of a batch (a masked sample still counts). The mean of
-    the per-sample values is optax's loss.
+    the per-sample values is optax's loss. With `weighted=False` every `w_c`
+    is 1 and the samples are independent: optax's `dice_loss` (its default
+    `alpha = beta = 0.5`, per sample) and, for `C = 1` from logits, its
+    `binary_dice_loss`.
 
     Args:
         y_true: one-hot targets, shape `[B, ..., C]`.
@@ -117,6 +121,7 @@ def generalized_dice(
         from_logits: whether `y_pred` holds logits (optax's `apply_softmax`).
         ignore_background: leave class 0 out of the mean over classes (its
             count still enters the weights, as in optax).
+        weighted: use the class weights `1 / n_c^2`; False gives every class weight 1.
 
     Returns:
         shape `[B]`.
@@ -136,13 +141,13 @@ def generalized_dice(
     intersection = jnp.sum(y_pred * y_true, axis=spatial)
     half_sizes = 0.5 * (jnp.sum(y_pred, axis=spatial) + jnp.sum(y_true, axis=spatial))
     dice_loss = 1.0 - (intersection + smooth) / (half_sizes + smooth)  # [B, C]
-    counts = jnp.sum(y_true, axis=tuple(range(y_true.ndim - 1)))
-    weights = 1.0 / (jnp.square(counts) + 1e-7)  # optax's epsilon: an absent class gets a huge weight
-    weights = weights * (weights.shape[0] / jnp.sum(weights))
-    weighted = dice_loss * weights
-    if ignore_background and weighted.shape[-1] > 1:
-        weighted = weighted[:, 1:]
-    return jnp.mean(weighted, axis=-1)
+    if weighted:
+        counts = jnp.sum(y_true, axis=tuple(range(y_true.ndim - 1)))
+        weights = 1.0 / (jnp.square(counts) + 1e-7)  # optax's epsilon: an absent class gets a huge weight
+        dice_loss = dice_loss * (weights * (weights.shape[0] / jnp.sum(weights)))
+    if ignore_background and dice_loss.shape[-1] > 1:
+        dice_loss = dice_loss[:, 1:]
+    return jnp.mean(dice_loss, axis=-1)
 
 
 class Dice(Loss, fn=dice, name="dice"):
@@ -166,3 +171,4 @@ class GeneralizedDice(Loss, fn=generalized_dice, name="generalized_dice", value_
     smooth: NonNegativeFloat = 1.0
     from_logits: Flag = False
     ignore_background: Flag = False
+    weighted: Flag = True
