@@ -23,6 +23,23 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 
+def _kl_targets(rng, b, d, pred):
+    """kl_divergence(from_logits=True) inputs: targets (or their logs) bounded away from 0."""
+    config = {"from_logits": True, "log_target": bool(rng.integers(0, 2))}
+    target = rng.dirichlet(np.full(d, 2.0), b).clip(1e-3).astype(np.float32)
+    return config, {"y_true": np.log(target) if config["log_target"] else target, "y_pred": pred}
+
+
+def _ids_or_one_hot(rng, b, d, pred):
+    """Random class ids, passed to jaxloss as ids or one-hot at random; the ids are what optax takes."""
+    labels = rng.integers(0, d, (b,))
+    one_hot = bool(rng.integers(0, 2))
+    return labels, {
+        "y_true": np.eye(d, dtype=np.float32)[labels] if one_hot else labels.astype(np.int32),
+        "y_pred": pred,
+    }
+
+
 def _torch_case(rng, name):
     """(config, inputs, the float inputs to differentiate, the peer's per-sample function)."""
     import torch
@@ -133,9 +150,7 @@ def _torch_case(rng, name):
             ).mean(-1),
         )
     if name == "kl_divergence (log_target)":
-        config = {"from_logits": True, "log_target": bool(rng.integers(0, 2))}
-        target = rng.dirichlet(np.full(d, 2.0), b).clip(1e-3).astype(np.float32)
-        inputs = {"y_true": np.log(target) if config["log_target"] else target, "y_pred": pred}
+        config, inputs = _kl_targets(rng, b, d, pred)
         return (
             config,
             inputs,
@@ -191,9 +206,7 @@ def _optax_case(rng, name):
         return {}, inputs, ["y_pred"], lambda t: optax.losses.multiclass_sparsemax_loss(t["y_pred"], t["y_true"])
     if name == "poly1_crossentropy":
         config = {"from_logits": True, "epsilon": float(rng.choice([-1.0, 1.0, 2.0]))}
-        labels = rng.integers(0, d, (b,))
-        one_hot = bool(rng.integers(0, 2))
-        inputs = {"y_true": np.eye(d, dtype=np.float32)[labels] if one_hot else labels.astype(np.int32), "y_pred": pred}
+        labels, inputs = _ids_or_one_hot(rng, b, d, pred)
         return (
             config,
             inputs,
@@ -213,9 +226,7 @@ def _optax_case(rng, name):
             ),
         )
     if name == "kl_divergence (log_target)":
-        config = {"from_logits": True, "log_target": bool(rng.integers(0, 2))}
-        target = rng.dirichlet(np.full(d, 2.0), b).clip(1e-3).astype(np.float32)
-        inputs = {"y_true": np.log(target) if config["log_target"] else target, "y_pred": pred}
+        config, inputs = _kl_targets(rng, b, d, pred)
         peer = optax.losses.kl_divergence_with_log_targets if config["log_target"] else optax.losses.kl_divergence
         return config, inputs, ["y_true", "y_pred"], lambda t: peer(jax.nn.log_softmax(t["y_pred"]), t["y_true"])
     if name == "generalized_kl_divergence":
@@ -239,9 +250,7 @@ def _optax_case(rng, name):
         )
     if name == "multiclass_hinge":
         config = {"margin": 1.0}
-        labels = rng.integers(0, d, (b,))
-        one_hot = bool(rng.integers(0, 2))
-        inputs = {"y_true": np.eye(d, dtype=np.float32)[labels] if one_hot else labels.astype(np.int32), "y_pred": pred}
+        labels, inputs = _ids_or_one_hot(rng, b, d, pred)
         return (
             config,
             inputs,

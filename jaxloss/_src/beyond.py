@@ -483,27 +483,26 @@ def _binary_labels(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> N
     within("y_true", y_true, 0.0, 1.0, "multi-label targets")
 
 
-def _binary_or_class_ids(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
-    if are_class_ids(y_true, y_pred):
-        class_ids("y_true", y_true, jnp.shape(y_pred)[-1])
-    else:
-        within("y_true", y_true, 0.0, 1.0, "binary labels")
-        values = jnp.asarray(y_true)
-        check_all((values != 0) & (values != 1), values, "`y_true` must be 0 or 1; found {value}.")
+def _zero_one(cfg: dict[str, Any], y_true: Any, y_pred: Any) -> None:
+    within("y_true", y_true, 0.0, 1.0, "binary labels")
+    values = jnp.asarray(y_true)
+    check_all((values != 0) & (values != 1), values, "`y_true` must be 0 or 1; found {value}.")
 
 
-def _class_ids_or_one_hot(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
-    if are_class_ids(y_true, y_pred):
-        class_ids("y_true", y_true, jnp.shape(y_pred)[-1])
-    else:
-        within("y_true", y_true, 0.0, 1.0, "one-hot labels")
+def _one_hot(cfg: dict[str, Any], y_true: Any, y_pred: Any) -> None:
+    within("y_true", y_true, 0.0, 1.0, "one-hot labels")
 
 
-def _perceptron_labels(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
-    if are_class_ids(y_true, y_pred):
-        class_ids("y_true", y_true, jnp.shape(y_pred)[-1])
-    else:
-        _signs_check("y_true", y_true)
+def _class_ids_or(other: Callable[..., None]) -> Callable[..., None]:
+    """The value check of a loss taking class ids (one axis less than `y_pred`) or `other` labels."""
+
+    def check(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
+        if are_class_ids(y_true, y_pred):
+            class_ids("y_true", y_true, jnp.shape(y_pred)[-1])
+        else:
+            other(cfg, y_true, y_pred)
+
+    return check
 
 
 class SmoothL1(Loss, fn=smooth_l1, name="smooth_l1", in_keras=False):
@@ -541,15 +540,17 @@ class MultilabelSoftMargin(
     pass
 
 
-class Perceptron(Loss, fn=perceptron, name="perceptron", value_check=_perceptron_labels, in_keras=False):
+class Perceptron(Loss, fn=perceptron, name="perceptron", value_check=_class_ids_or(_sign_labels), in_keras=False):
     pass
 
 
-class SparsemaxLoss(Loss, fn=sparsemax_loss, name="sparsemax_loss", value_check=_binary_or_class_ids, in_keras=False):
+class SparsemaxLoss(
+    Loss, fn=sparsemax_loss, name="sparsemax_loss", value_check=_class_ids_or(_zero_one), in_keras=False
+):
     pass
 
 
 class MulticlassHinge(
-    Loss, fn=multiclass_hinge, name="multiclass_hinge", value_check=_class_ids_or_one_hot, in_keras=False
+    Loss, fn=multiclass_hinge, name="multiclass_hinge", value_check=_class_ids_or(_one_hot), in_keras=False
 ):
     margin: FiniteFloat = 1.0
