@@ -15,6 +15,7 @@ from jaxloss._src import beyond as _beyond
 from jaxloss._src import categorical as _categorical
 from jaxloss._src import ctc as _ctc
 from jaxloss._src import hinge as _hinge
+from jaxloss._src import linear as _linear
 from jaxloss._src import metric_learning as _metric_learning
 from jaxloss._src import probabilistic as _probabilistic
 from jaxloss._src import regression as _regression
@@ -26,6 +27,7 @@ from jaxloss._src.classes import Loss as Loss
 from jaxloss._src.classes import loss_class as loss_class
 from jaxloss._src.ctc import *  # noqa: F403
 from jaxloss._src.hinge import *  # noqa: F403
+from jaxloss._src.linear import *  # noqa: F403
 from jaxloss._src.metric_learning import *  # noqa: F403
 from jaxloss._src.probabilistic import *  # noqa: F403
 from jaxloss._src.reduce import LossWithMask as LossWithMask
@@ -63,3 +65,4 @@ __all__ += _segmentation.__all__
 __all__ += _metric_learning.__all__
 __all__ += _ctc.__all__
 __all__ += _beyond.__all__
+__all__ += _linear.__all__

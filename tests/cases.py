@@ -153,6 +153,16 @@ def _class_ids(k: int = 4):
     return make
 
 
+_KERNEL = np.random.default_rng(321).normal(0, 0.5, (4, 5)).astype(np.float32)
+_BIAS = np.linspace(-1, 1, 5).astype(np.float32)
+
+
+def _tokens(rng, batch):
+    """Class ids (some ignored, -1) and features of the final layer; its kernel and bias are shared inputs."""
+    labels = rng.integers(-1, 5, batch).astype(np.int32)
+    return labels, rng.normal(0, 1, batch + (4,)).astype(np.float32), {"kernel": _KERNEL, "bias": _BIAS}
+
+
 CASES: tuple[Case, ...] = (
     Case(jaxloss.MeanSquaredError(), _dense(-3, 3)),
     Case(jaxloss.MeanAbsoluteError(), _dense(-3, 3), smooth=False),
@@ -235,6 +245,10 @@ CASES: tuple[Case, ...] = (
         _triplets,
         smooth=False,
         batched_inputs=("positive", "negative"),
+    ),
+    Case(
+        jaxloss.LinearSoftmaxCrossentropy(ignore_class=-1, label_smoothing=0.1, z_loss=1e-2, logit_soft_cap=3.0),
+        _tokens,
     ),
 )
 

@@ -64,6 +64,12 @@ import jaxloss
         (lambda: jaxloss.BinaryCrossentropy(from_logits="yes"), TypeError, "`from_logits` must be a bool"),
         (lambda: jaxloss.CTC(blank_index=-1), ValueError, "`blank_index` must be >= 0"),
         (
+            lambda: jaxloss.LinearSoftmaxCrossentropy(block_size=(1, 2, 3)),
+            TypeError,
+            r"`block_size` must be None, an int or a pair of ints. Received: block_size=\(1, 2, 3\)",
+        ),
+        (lambda: jaxloss.LinearSoftmaxCrossentropy(block_size=0), ValueError, "`block_size` must be >= 1"),
+        (
             lambda: jaxloss.SparseCategoricalCrossentropy(ignore_class=1.5),
             TypeError,
             "`ignore_class` must be an int or None",
@@ -219,6 +225,9 @@ def test_same_rule_for_every_field_type_error_vs_value_error():
         "p": "2",
         "swap": 0,
         "weighted": 1,
+        "z_loss": "1e-4",
+        "logit_soft_cap": "30",
+        "block_size": 2.5,
     }
     out_of_range = {
         "delta": -1.0,
@@ -235,6 +244,9 @@ def test_same_rule_for_every_field_type_error_vs_value_error():
         "smooth": -1.0,
         "temperature": 0.0,
         "p": 0.5,
+        "z_loss": -1.0,
+        "logit_soft_cap": 0.0,
+        "block_size": (4, 0),
     }
     for cls in jaxloss._src.classes.LOSSES:
         for field in cls().fn_config():

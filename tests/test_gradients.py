@@ -31,6 +31,7 @@ class Spec:
     make: Callable[[np.random.Generator], dict[str, Any]]  # argument name -> value
     wrt: tuple[str, ...]  # the differentiable arguments
     static: dict[str, Any] = dataclasses.field(default_factory=dict)
+    modes: tuple[str, ...] = ("fwd", "rev")  # a custom_vjp has no forward mode
 
     @property
     def id(self) -> str:
@@ -100,6 +101,18 @@ def _ctc(rng):
         "y_true": np.array([[1, 2, 2], [3, 1, 0]], np.int32),
         "y_pred": rng.normal(0, 1.5, (2, 7, 4)),
         "logit_length": np.array([7, 5], np.int32),
+    }
+
+
+def _linear(rng):
+    return {
+        "y_true": np.array([0, 4, -1, 2, 3], np.int32),
+        "y_pred": rng.normal(0, 1, (5, 3)),  # features
+        "kernel": rng.normal(0, 1, (3, 5)),
+        "bias": rng.normal(0, 1, 5),
+        "label_smoothing": 0.2,
+        "z_loss": 0.05,
+        "logit_soft_cap": 2.0,
     }
 
 
@@ -204,6 +217,13 @@ SPECS = [
         {"axis": -1},
     ),
     Spec(jaxloss.circle, _circle, ("y_pred", "ref_embeddings", "gamma", "margin")),
+    Spec(
+        jaxloss.linear_softmax_crossentropy,
+        _linear,
+        ("y_pred", "kernel", "bias", "label_smoothing", "z_loss", "logit_soft_cap"),
+        {"ignore_class": -1, "block_size": (2, 3)},
+        modes=("rev",),
+    ),
 ]
 
 
@@ -239,21 +259,29 @@ def test_every_loss_function_is_covered():
     assert {s.fn for s in SPECS} == {cls.fn for cls in jaxloss._src.classes.LOSSES}
 
 
-def _check(fn: Callable[..., jax.Array], values: dict[str, Any], wrt: tuple[str, ...], **static: Any) -> None:
+def _check(
+    fn: Callable[..., jax.Array],
+    values: dict[str, Any],
+    wrt: tuple[str, ...],
+    modes: tuple[str, ...] = ("fwd", "rev"),
+    **static: Any,
+) -> None:
     fixed = {k: v for k, v in values.items() if k not in wrt}
 
     def f(*args):
-        return fn(**fixed, **dict(zip(wrt, args, strict=False)), **static)
+        arguments = {**fixed, **dict(zip(wrt, args, strict=False))}
+        # y_true and y_pred positionally: a loss may name them otherwise (`features`).
+        return fn(arguments.pop("y_true"), arguments.pop("y_pred"), **arguments, **static)
 
     args = tuple(jnp.asarray(values[k], jnp.float64) for k in wrt)
-    check_grads(f, args, order=1, modes=["fwd", "rev"], atol=1e-6, rtol=1e-6, eps=1e-6)
+    check_grads(f, args, order=1, modes=list(modes), atol=1e-6, rtol=1e-6, eps=1e-6)
 
 
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
 @pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow)])
 def test_first_derivatives_match_finite_differences(spec: Spec, seed: int):
     with jax.enable_x64(True):
-        _check(spec.fn, spec.make(np.random.default_rng(seed)), spec.wrt, **spec.static)
+        _check(spec.fn, spec.make(np.random.default_rng(seed)), spec.wrt, spec.modes, **spec.static)
 
 
 REDUCED = [s for s in SPECS if s.fn not in (jaxloss.dice, jaxloss.tversky)] + [
@@ -273,9 +301,10 @@ def test_sample_weight_gradients_including_zero_weights(spec: Spec, reduction: s
     weights[0] = 0.0  # d/dw at w = 0 is that sample's loss
     reduced = jaxloss.reduce(spec.fn, reduction)
     with jax.enable_x64(True):
-        _check(reduced, {**values, "sample_weight": weights}, ("sample_weight", "y_pred"), **spec.static)
+        _check(reduced, {**values, "sample_weight": weights}, ("sample_weight", "y_pred"), spec.modes, **spec.static)
         if reduction != "mean_with_sample_weight":  # its divisor is 0 at all-zero weights
-            _check(reduced, {**values, "sample_weight": np.zeros(batch)}, ("sample_weight",), **spec.static)
+            zeros = {**values, "sample_weight": np.zeros(batch)}
+            _check(reduced, zeros, ("sample_weight",), spec.modes, **spec.static)
 
 
 # ---- the zero-factor gradients, in closed form ------------------------------------------------

@@ -39,6 +39,8 @@ BY_TYPE = {
     _checks.ClassWeights: 0.7,
     _checks.OptionalClassWeights: 0.7,
     _checks.NormDegree: 3.0,
+    _checks.OptionalPositiveFloat: 30.0,
+    _checks.BlockSize: (256, 2048),
     _checks.Axis: 1,
     _checks.Axes: 1,
     _checks.ClassId: 2,

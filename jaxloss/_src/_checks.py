@@ -150,6 +150,29 @@ def _non_negative_int(name: str, value: Any) -> None:
         raise ValueError(f"`{name}` must be >= 0. Received: {name}={value!r}")
 
 
+def _optional_positive(name: str, value: Any) -> None:
+    if value is not None:
+        _positive(name, value)
+
+
+def _positive_int(name: str, value: Any) -> None:
+    if not _is_int(value):
+        raise TypeError(f"`{name}` must be an int. {_received(name, value)}")
+    if value < 1:
+        raise ValueError(f"`{name}` must be >= 1. Received: {name}={value!r}")
+
+
+def _block_size(name: str, value: Any) -> None:
+    """None (automatic), a positive int, or a pair of positive ints."""
+    if value is None or _is_int(value):
+        return None if value is None else _positive_int(name, value)
+    items = np.asarray(value).tolist() if isinstance(value, np.ndarray) else value
+    if not isinstance(items, (list, tuple)) or len(items) != 2 or not all(_is_int(v) for v in items):
+        raise TypeError(f"`{name}` must be None, an int or a pair of ints. {_received(name, value)}")
+    for item in items:
+        _positive_int(name, item)
+
+
 def _to_tuple(value: Any) -> Any:
     """Lists and arrays become tuples of Python numbers, so that loss instances stay hashable."""
     if _sequence(value):
@@ -176,6 +199,8 @@ PositiveFloat = Annotated[float, Spec(_positive)]
 NonNegativeFloat = Annotated[float, Spec(_non_negative)]
 FiniteFloat = Annotated[float, Spec(_finite)]
 NormDegree = Annotated[float, Spec(_at_least_one)]
+OptionalPositiveFloat = Annotated[float | None, Spec(_optional_positive)]
+BlockSize = Annotated[int | tuple[int, int] | None, Spec(_block_size)]
 ClassWeights = Annotated[float | Sequence[float], Spec(_class_weights)]
 OptionalClassWeights = Annotated[float | Sequence[float] | None, Spec(_optional_class_weights)]
 Axis = Annotated[int, Spec(_axis)]

@@ -40,6 +40,12 @@ def as_float(name: str, x: ArrayLike, dtype: Any = None) -> jax.Array:
     return x.astype(compute_dtype(x.dtype if dtype is None else dtype))
 
 
+def as_floating(name: str, x: ArrayLike) -> jax.Array:
+    """Converts `x` to a floating array, keeping a float dtype as it is (half precision included)."""
+    x = _as_array(name, x)
+    return x if jnp.issubdtype(x.dtype, jnp.floating) else x.astype(compute_dtype(x.dtype))
+
+
 _INT32 = np.iinfo(np.int32)
 
 

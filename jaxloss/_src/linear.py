@@ -1,0 +1,359 @@
+"""Losses fused with the final linear layer: large-vocabulary crossentropy without the logits.
+
+`logits = features @ kernel + bias` over a vocabulary of 32k-256k classes is
+the largest array of a language model's training step, and so is its
+gradient. `linear_softmax_crossentropy` never forms it: it walks the
+(tokens x classes) logits block by block, keeping an online logsumexp in the
+forward pass, and in the backward pass recomputes each block's logits to
+accumulate the gradients of `features`, `kernel` and `bias` (Cut
+Cross-Entropy, Wijmans et al., 2024). Peak memory is a few blocks, not the
+logits.
+
+Blocks cover the tokens and the classes. A last, partial block is not
+padded (padding would copy the kernel): it is moved back to end at the last
+row or column, and the entries it shares with the block before are masked.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax import lax
+from jax.typing import ArrayLike
+
+from jaxloss._src import _checks
+from jaxloss._src._checks import (
+    BlockSize,
+    Fraction,
+    NonNegativeFloat,
+    OptionalClassId,
+    OptionalPositiveFloat,
+    validates_config,
+)
+from jaxloss._src._numerics import as_floating, as_labels, compute_dtype
+from jaxloss._src.checked import class_ids
+from jaxloss._src.classes import Loss
+from jaxloss._src.reduce import LossWithMask, returns_mask
+
+__all__ = ["linear_softmax_crossentropy", "LinearSoftmaxCrossentropy"]
+
+# Automatic blocks: up to this many tokens, and about this many logits per block (16 MB in float32).
+_TOKEN_BLOCK = 1024
+_BLOCK_LOGITS = 2**22
+_MIN_CLASS_BLOCK = 128
+
+
+class _Blocks(NamedTuple):
+    tokens: int
+    classes: int
+
+
+def _blocks(block_size: Any, num_tokens: int, num_classes: int) -> _Blocks:
+    """The (token, class) block sizes, at most the array sizes."""
+    if block_size is None:
+        tokens = min(num_tokens, _TOKEN_BLOCK)
+        classes = max(_MIN_CLASS_BLOCK, _BLOCK_LOGITS // tokens)
+    elif isinstance(block_size, (tuple, list)):
+        tokens, classes = (int(b) for b in block_size)
+    else:
+        tokens, classes = min(num_tokens, _TOKEN_BLOCK), int(block_size)
+    return _Blocks(min(tokens, num_tokens), min(classes, num_classes))
+
+
+def _block(index: jax.Array, size: int, total: int) -> tuple[jax.Array, jax.Array]:
+    """Where block `index` starts, and which of its entries it owns (the last one overlaps its neighbour)."""
+    start = jnp.minimum(index * size, total - size)
+    return start, start + jnp.arange(size) >= index * size
+
+
+def _logits(x: jax.Array, w: jax.Array, b: jax.Array | None, cap: jax.Array | None, acc: Any) -> tuple[Any, ...]:
+    """A block's capped logits, and the raw logits and tanh the cap's derivatives need."""
+    raw = jnp.dot(x, w, preferred_element_type=acc)  # bf16 inputs, float32 accumulation
+    if b is not None:
+        raw = raw + b.astype(acc)
+    if cap is None:
+        return raw, raw, None
+    tanh = jnp.tanh(raw / cap)
+    return cap * tanh, raw, tanh
+
+
+def _slice(x: jax.Array | None, start: jax.Array, size: int, axis: int) -> Any:
+    return None if x is None else lax.dynamic_slice_in_dim(x, start, size, axis)
+
+
+def _add_at(total: jax.Array, part: jax.Array, start: jax.Array, axis: int) -> jax.Array:
+    """total[start:start + size] += part along `axis`, in place inside a loop."""
+    current = lax.dynamic_slice_in_dim(total, start, part.shape[axis], axis)
+    return lax.dynamic_update_slice_in_dim(total, current + part, start, axis)
+
+
+def _statistics(blocks: _Blocks, labels: jax.Array, x: jax.Array, kernel: jax.Array, bias: Any, cap: Any) -> Any:
+    """Per token: logsumexp of the logits, the label's logit, and the mean logit; [3, N], one pass."""
+    (n, _), v = x.shape, kernel.shape[1]
+    acc = compute_dtype(jnp.result_type(x, kernel))
+
+    def token_block(out: jax.Array, i: jax.Array) -> tuple[jax.Array, None]:
+        start, _ = _block(i, blocks.tokens, n)
+        xb, yb = _slice(x, start, blocks.tokens, 0), _slice(labels, start, blocks.tokens, 0)
+
+        def class_block(carry: Any, j: jax.Array) -> tuple[Any, None]:
+            top, total, picked, logit_sum = carry
+            col, owned = _block(j, blocks.classes, v)
+            z = _logits(xb, _slice(kernel, col, blocks.classes, 1), _slice(bias, col, blocks.classes, 0), cap, acc)[0]
+            z_owned = jnp.where(owned, z, -jnp.inf)
+            new_top = jnp.maximum(top, jnp.max(z_owned, axis=1))
+            # Online logsumexp: rescale the running sum to the new max (exp(-inf) = 0 on the first block).
+            total = total * jnp.exp(top - new_top) + jnp.sum(jnp.exp(z_owned - new_top[:, None]), axis=1)
+            is_label = owned & (col + jnp.arange(blocks.classes) == yb[:, None])
+            picked = picked + jnp.sum(jnp.where(is_label, z, 0.0), axis=1)
+            logit_sum = logit_sum + jnp.sum(jnp.where(owned, z, 0.0), axis=1)
+            return (new_top, total, picked, logit_sum), None
+
+        zeros = jnp.zeros(blocks.tokens, acc)
+        init = (jnp.full(blocks.tokens, -jnp.inf, acc), zeros, zeros, zeros)
+        (top, total, picked, logit_sum), _ = lax.scan(class_block, init, jnp.arange(-(-v // blocks.classes)))
+        stats = jnp.stack([top + jnp.log(total), picked, logit_sum / v])
+        # Rows shared with the previous block are written again with the same values.
+        return lax.dynamic_update_slice_in_dim(out, stats, start, axis=1), None
+
+    out, _ = lax.scan(token_block, jnp.zeros((3, n), acc), jnp.arange(-(-n // blocks.tokens)))
+    return out
+
+
+def _token_loss(stats: jax.Array, smoothing: jax.Array, z_loss: jax.Array) -> jax.Array:
+    lse, picked, mean = stats
+    # -(1 - s) log p_y - s mean_k log p_k + z lse^2, with log p = z - lse and sum_k t_k = 1.
+    return lse - (1.0 - smoothing) * picked - smoothing * mean + z_loss * jnp.square(lse)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
+def _linear_crossentropy(
+    blocks: _Blocks,
+    labels: jax.Array,
+    x: jax.Array,
+    kernel: jax.Array,
+    bias: Any,
+    smoothing: Any,
+    z_loss: Any,
+    cap: Any,
+) -> jax.Array:
+    return _token_loss(_statistics(blocks, labels, x, kernel, bias, cap), smoothing, z_loss)
+
+
+def _linear_crossentropy_fwd(
+    blocks: _Blocks,
+    labels: jax.Array,
+    x: jax.Array,
+    kernel: jax.Array,
+    bias: Any,
+    smoothing: Any,
+    z_loss: Any,
+    cap: Any,
+) -> tuple[jax.Array, Any]:
+    stats = _statistics(blocks, labels, x, kernel, bias, cap)
+    # Residuals are the inputs and three numbers per token: the backward pass recomputes the logits.
+    return _token_loss(stats, smoothing, z_loss), (labels, x, kernel, bias, smoothing, z_loss, cap, stats)
+
+
+def _linear_crossentropy_bwd(blocks: _Blocks, residuals: Any, g: jax.Array) -> tuple[Any, ...]:
+    labels, x, kernel, bias, smoothing, z_loss, cap, stats = residuals
+    (n, h), v = x.shape, kernel.shape[1]
+    acc = stats.dtype
+    lse, picked, mean = stats
+    g = g.astype(acc)
+    # d loss / d z_k = (1 + 2 z lse) p_k - (1 - s) [k = y] - s / V.
+    softmax_scale = 1.0 + 2.0 * z_loss * lse
+
+    def token_block(carry: Any, i: jax.Array) -> tuple[Any, None]:
+        d_x, d_kernel, d_bias, d_cap = carry
+        start, owned_rows = _block(i, blocks.tokens, n)
+        xb, yb = _slice(x, start, blocks.tokens, 0), _slice(labels, start, blocks.tokens, 0)
+        gb = jnp.where(owned_rows, _slice(g, start, blocks.tokens, 0), 0.0)  # shared rows count once
+        lse_b, scale_b = _slice(lse, start, blocks.tokens, 0), _slice(softmax_scale, start, blocks.tokens, 0)
+
+        def class_block(carry: Any, j: jax.Array) -> tuple[Any, None]:
+            d_xb, d_kernel, d_bias, d_cap = carry
+            col, owned = _block(j, blocks.classes, v)
+            wb, bb = _slice(kernel, col, blocks.classes, 1), _slice(bias, col, blocks.classes, 0)
+            z, raw, tanh = _logits(xb, wb, bb, cap, acc)
+            is_label = col + jnp.arange(blocks.classes) == yb[:, None]
+            d_z = scale_b[:, None] * jnp.exp(z - lse_b[:, None]) - (1.0 - smoothing) * is_label - smoothing / v
+            d_z = jnp.where(owned, gb[:, None] * d_z, 0.0)  # shared columns count once
+            if cap is not None:
+                # z = c tanh(r / c): dz/dr = 1 - tanh^2, dz/dc = tanh - (r / c)(1 - tanh^2).
+                slope = 1.0 - jnp.square(tanh)
+                d_cap = d_cap + jnp.sum(d_z * (tanh - raw / cap * slope))
+                d_z = d_z * slope
+            d_xb = d_xb + jnp.dot(d_z, wb.T, preferred_element_type=acc)
+            d_kernel = _add_at(d_kernel, jnp.dot(xb.T, d_z, preferred_element_type=acc), col, 1)
+            if d_bias is not None:
+                d_bias = _add_at(d_bias, jnp.sum(d_z, axis=0), col, 0)
+            return (d_xb, d_kernel, d_bias, d_cap), None
+
+        init = (jnp.zeros((blocks.tokens, h), acc), d_kernel, d_bias, d_cap)
+        (d_xb, d_kernel, d_bias, d_cap), _ = lax.scan(class_block, init, jnp.arange(-(-v // blocks.classes)))
+        return (_add_at(d_x, d_xb, start, 0), d_kernel, d_bias, d_cap), None
+
+    init = (
+        jnp.zeros((n, h), acc),
+        jnp.zeros(kernel.shape, acc),
+        None if bias is None else jnp.zeros(bias.shape, acc),
+        jnp.zeros((), acc),
+    )
+    (d_x, d_kernel, d_bias, d_cap), _ = lax.scan(token_block, init, jnp.arange(-(-n // blocks.tokens)))
+    d_smoothing = jnp.sum(g * (picked - mean))  # d loss / d s = z_y - mean_k z_k
+    d_z_loss = jnp.sum(g * jnp.square(lse))
+    return (
+        np.zeros(labels.shape, jax.dtypes.float0),
+        d_x.astype(x.dtype),
+        d_kernel.astype(kernel.dtype),
+        None if bias is None else d_bias.astype(bias.dtype),
+        d_smoothing.astype(smoothing.dtype),
+        d_z_loss.astype(z_loss.dtype),
+        None if cap is None else d_cap.astype(cap.dtype),
+    )
+
+
+_linear_crossentropy.defvjp(_linear_crossentropy_fwd, _linear_crossentropy_bwd)
+
+
+def _inputs(y_true: ArrayLike, features: ArrayLike, kernel: ArrayLike, bias: ArrayLike | None) -> tuple[Any, ...]:
+    """Checked arrays: labels `[...]`, features `[..., H]`, kernel `[H, V]`, bias `[V]` or None."""
+    features, kernel = as_floating("features", features), as_floating("kernel", kernel)
+    _checks.check_min_rank("features", features, 1, "(it needs a feature axis)")
+    _checks.check_rank("kernel", kernel, 2, "(hidden size, number of classes)")
+    if kernel.shape[0] != features.shape[-1] or kernel.shape[1] == 0:
+        raise ValueError(
+            "`kernel` must have shape (H, V) with H = features.shape[-1] and V >= 1. Received: "
+            f"kernel.shape={tuple(kernel.shape)}, features.shape={tuple(features.shape)}"
+        )
+    if bias is not None:
+        bias = as_floating("bias", bias)
+        if bias.shape != kernel.shape[1:]:
+            raise ValueError(
+                f"`bias` must have shape (V,) = {kernel.shape[1:]}. Received: bias.shape={tuple(bias.shape)}"
+            )
+    labels = as_labels("y_true", y_true)
+    if labels.ndim == features.ndim and labels.ndim > 0 and labels.shape[-1] == 1:
+        labels = labels[..., 0]  # (..., 1) labels, as Keras's sparse crossentropy takes them
+    if labels.shape != features.shape[:-1]:
+        raise ValueError(
+            "`y_true` must hold one class id per row of `features`, i.e. shape `features.shape[:-1]`. "
+            f"Received: y_true.shape={tuple(labels.shape)}, features.shape={tuple(features.shape)}"
+        )
+    return labels, features, kernel, bias
+
+
+@returns_mask
+@validates_config
+def linear_softmax_crossentropy(
+    y_true: ArrayLike,
+    features: ArrayLike,
+    kernel: ArrayLike,
+    *,
+    bias: ArrayLike | None = None,
+    ignore_class: OptionalClassId = None,
+    label_smoothing: Fraction = 0.0,
+    z_loss: NonNegativeFloat = 0.0,
+    logit_soft_cap: OptionalPositiveFloat = None,
+    block_size: BlockSize = None,
+) -> LossWithMask:
+    """Sparse softmax crossentropy of `features @ kernel + bias`, without forming the logits.
+
+    .. math::
+        z = c \\tanh\\big((x W + b) / c\\big), \\quad
+        \\ell = \\mathrm{lse}(z) - (1 - s)\\, z_{y} - \\frac{s}{V} \\sum_k z_k + \\lambda\\, \\mathrm{lse}(z)^2
+
+    Equal to `sparse_categorical_crossentropy(y_true, features @ kernel + bias,
+    from_logits=True, ignore_class=..., label_smoothing=...)` plus PaLM's
+    z-loss `lambda * logsumexp(z)**2` and Gemma 2's logit soft-cap `c`, but
+    the (tokens x V) logits are never held: blocks of tokens x classes are
+    computed with an online logsumexp, and recomputed in the backward pass
+    (a `custom_vjp`), which accumulates the gradients of `features`,
+    `kernel`, `bias` and the float options. Products of bf16 inputs are
+    accumulated in float32, and so are the sums. Labels equal to
+    `ignore_class` give 0 and exactly zero gradients, and `reduce` and the
+    class leave them out of the mean's denominator. A label outside `[0, V)`
+    gives 0, as in the sparse crossentropy (`jaxloss.checked` reports it).
+
+    Forward-mode differentiation (`jax.jvp`, `jax.jacfwd`) is not available:
+    its linearization would store every block.
+
+    Args:
+        y_true: integer class ids, shape `[...]` (or `[..., 1]`).
+        features: the last hidden layer, shape `[..., H]`.
+        kernel: the output projection, shape `[H, V]`.
+        bias: an optional output bias, shape `[V]` (an input).
+        ignore_class: a label value to ignore (e.g. -100 or -1), or None.
+        label_smoothing: `s` in [0, 1], as the sparse crossentropy's option.
+        z_loss: `lambda` >= 0 (PaLM used 1e-4).
+        logit_soft_cap: `c` > 0 (Gemma 2 used 30), or None for no cap.
+        block_size: None to choose from the shapes, an int for the class
+            block (up to 1024 tokens a block), or a pair `(tokens, classes)`.
+
+    Returns:
+        shape `[...]`, in float32 (float64 for float64 inputs).
+
+    Example:
+        >>> import jax.numpy as jnp
+        >>> import jaxloss
+        >>> features = jnp.array([[1.0, 0.0], [0.0, 2.0]])
+        >>> kernel = jnp.array([[1.0, 0.0, -1.0], [0.0, 1.0, 1.0]])
+        >>> print(jaxloss.linear_softmax_crossentropy([0, 2], features, kernel=kernel))
+        [0.4076 0.7586]
+        >>> print(jaxloss.linear_softmax_crossentropy([0, -1], features, kernel=kernel, ignore_class=-1))
+        [0.4076 0.    ]
+    """
+    labels, features, kernel, bias = _inputs(y_true, features, kernel, bias)
+    batch_shape, (h, v) = labels.shape, kernel.shape
+    valid = None if ignore_class is None else labels != ignore_class
+    keep = (labels >= 0) & (labels < v) if valid is None else (labels >= 0) & (labels < v) & valid
+    n = math.prod(batch_shape)
+    acc = compute_dtype(jnp.result_type(features, kernel))
+    if n == 0:
+        return LossWithMask(jnp.zeros(batch_shape, acc), valid)
+    options = (
+        jnp.asarray(label_smoothing, acc),
+        jnp.asarray(z_loss, acc),
+        None if logit_soft_cap is None else jnp.asarray(logit_soft_cap, acc),
+    )
+    flat_labels = jnp.where(keep, labels, 0).reshape(n)  # dropped tokens read class 0, then give 0
+    loss = _linear_crossentropy(
+        _blocks(block_size, n, v), flat_labels, features.reshape(n, h), kernel, bias, *options
+    ).reshape(batch_shape)
+    return LossWithMask(jnp.where(keep, loss, 0.0), valid)
+
+
+def _labels_in_vocabulary(cfg: dict[str, Any], y_true: Any, y_pred: Any, *, kernel: Any = None, **_: Any) -> None:
+    if kernel is not None:
+        class_ids("y_true", y_true, jnp.shape(kernel)[-1], cfg.get("ignore_class"))
+
+
+class LinearSoftmaxCrossentropy(
+    Loss,
+    fn=linear_softmax_crossentropy,
+    name="linear_softmax_crossentropy",
+    value_check=_labels_in_vocabulary,
+    in_keras=False,
+):
+    """Call it as `loss(y_true, features, sample_weight=None, kernel=..., bias=None)`:
+
+    >>> import jax.numpy as jnp
+    >>> import jaxloss
+    >>> loss = jaxloss.LinearSoftmaxCrossentropy(ignore_class=-1)
+    >>> features = jnp.array([[1.0, 0.0], [0.0, 2.0]])
+    >>> kernel = jnp.array([[1.0, 0.0, -1.0], [0.0, 1.0, 1.0]])
+    >>> print(loss([0, -1], features, kernel=kernel))
+    0.4076
+    """
+
+    ignore_class: OptionalClassId = None
+    label_smoothing: Fraction = 0.0
+    z_loss: NonNegativeFloat = 0.0
+    logit_soft_cap: OptionalPositiveFloat = None
+    block_size: BlockSize = None
