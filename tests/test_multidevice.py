@@ -261,3 +261,48 @@ def test_circle_against_its_own_batch_on_an_explicit_mesh():
     with jax.set_mesh(mesh):
         got = jax.jit(jax.value_and_grad(lambda p, t: loss(t, p)))(put(emb), put(labels))
     _assert_same(got, _single_device(loss, labels, emb, None, None, {}), exact=False)
+
+
+LINEAR_LAYOUTS = [  # (features, kernel): data parallel, tensor parallel, both, and tokens over the whole mesh
+    (P("data"), P()),
+    (P(), P(None, "model")),
+    (P("data"), P(None, "model")),
+    (P(("data", "model")), P()),
+    (P("data", "model"), P("model", None)),  # hidden axes split (FSDP-like): gathered first
+]
+
+
+@pytest.mark.parametrize("explicit", [True, False], ids=["explicit", "auto"])
+@pytest.mark.parametrize("layout", LINEAR_LAYOUTS, ids=str)
+def test_linear_crossentropy_data_and_tensor_parallel(explicit, layout):
+    """Tokens split over `data` and classes over `model` give the single-device value and gradients.
+
+    On an explicit mesh each device computes its own (tokens x classes) share under `shard_map`, the
+    logsumexp statistics are combined across the class shards, and the gradients keep the inputs' layout.
+    """
+    rng = np.random.default_rng(11)
+    n, h, v = 64, 8, 40
+    x = rng.normal(size=(n, h)).astype(np.float32)
+    w = rng.normal(size=(h, v)).astype(np.float32)
+    b = rng.normal(size=v).astype(np.float32)
+    y = rng.integers(-1, v, n).astype(np.int32)
+    weight = rng.uniform(0.5, 2.0, n).astype(np.float32)
+    loss = jaxloss.LinearSoftmaxCrossentropy(
+        ignore_class=-1, label_smoothing=0.1, z_loss=1e-2, logit_soft_cap=3.0, block_size=(4, 3)
+    )
+    f = jax.value_and_grad(lambda x, w, b, y, s: loss(y, x, s, kernel=w, bias=b), argnums=(0, 1, 2))
+    want = jax.jit(f)(*jax.device_put((x, w, b, y, weight), jax.devices()[0]))
+    kind = jax.sharding.AxisType.Explicit if explicit else jax.sharding.AxisType.Auto
+    mesh = jax.make_mesh((4, 2), ("data", "model"), axis_types=(kind, kind))
+    x_spec, w_spec = layout
+    tokens = x_spec[0] if len(x_spec) else None
+    classes = w_spec[1] if len(w_spec) > 1 else None
+    put = lambda a, spec: jax.device_put(a, NamedSharding(mesh, spec))  # noqa: E731
+    args = (put(x, x_spec), put(w, w_spec), put(b, P(classes)), put(y, P(tokens)), put(weight, P(tokens)))
+    with jax.set_mesh(mesh):
+        got = jax.jit(f)(*args)
+    _assert_same(got, want, exact=False)
+    if explicit:  # gradients laid out as the tokens and classes were split
+        d_x, d_w, d_b = got[1]
+        assert d_x.sharding.spec[0] == tokens and d_w.sharding.spec[1] == classes
+        assert d_b.sharding.spec[0] == d_w.sharding.spec[1]

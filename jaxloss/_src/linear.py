@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax import lax
+from jax.sharding import PartitionSpec as P
 from jax.typing import ArrayLike
 
 from jaxloss._src import _checks
@@ -92,10 +93,33 @@ def _add_at(total: jax.Array, part: jax.Array, start: jax.Array, axis: int) -> j
     return lax.dynamic_update_slice_in_dim(total, current + part, start, axis)
 
 
-def _statistics(blocks: _Blocks, labels: jax.Array, x: jax.Array, kernel: jax.Array, bias: Any, cap: Any) -> Any:
-    """Per token: logsumexp of the logits, the label's logit, and the mean logit; [3, N], one pass."""
+class _Layout(NamedTuple):
+    """The mesh axes that split the tokens and the classes (an explicit mesh), or none."""
+
+    mesh: Any = None
+    tokens: tuple[str, ...] = ()
+    classes: tuple[str, ...] = ()
+
+
+def _local_statistics(
+    block_size: Any,
+    layout: _Layout,
+    num_classes: int,
+    labels: jax.Array,
+    x: jax.Array,
+    kernel: jax.Array,
+    bias: Any,
+    cap: Any,
+) -> jax.Array:
+    """Per token: logsumexp of the logits, the label's logit, and the mean logit; [3, N], one pass.
+
+    On a mesh, `kernel` holds this device's classes: the statistics are combined over `layout.classes`.
+    """
     (n, _), v = x.shape, kernel.shape[1]
+    blocks = _blocks(block_size, n, v)
     acc = compute_dtype(jnp.result_type(x, kernel))
+    offset = lax.axis_index(layout.classes) * v if layout.classes else 0  # this shard's first class
+    both = layout.tokens + layout.classes
 
     def token_block(out: jax.Array, i: jax.Array) -> tuple[jax.Array, None]:
         start, _ = _block(i, blocks.tokens, n)
@@ -109,63 +133,36 @@ def _statistics(blocks: _Blocks, labels: jax.Array, x: jax.Array, kernel: jax.Ar
             new_top = jnp.maximum(top, jnp.max(z_owned, axis=1))
             # Online logsumexp: rescale the running sum to the new max (exp(-inf) = 0 on the first block).
             total = total * jnp.exp(top - new_top) + jnp.sum(jnp.exp(z_owned - new_top[:, None]), axis=1)
-            is_label = owned & (col + jnp.arange(blocks.classes) == yb[:, None])
+            is_label = owned & (offset + col + jnp.arange(blocks.classes) == yb[:, None])
             picked = picked + jnp.sum(jnp.where(is_label, z, 0.0), axis=1)
             logit_sum = logit_sum + jnp.sum(jnp.where(owned, z, 0.0), axis=1)
             return (new_top, total, picked, logit_sum), None
 
         zeros = jnp.zeros(blocks.tokens, acc)
-        init = (jnp.full(blocks.tokens, -jnp.inf, acc), zeros, zeros, zeros)
+        init = tuple(_varying(a, both) for a in (jnp.full(blocks.tokens, -jnp.inf, acc), zeros, zeros, zeros))
         (top, total, picked, logit_sum), _ = lax.scan(class_block, init, jnp.arange(-(-v // blocks.classes)))
-        stats = jnp.stack([top + jnp.log(total), picked, logit_sum / v])
+        if layout.classes:  # the same online step across the class shards
+            global_top = lax.pmax(top, layout.classes)
+            total = lax.psum(total * jnp.exp(top - global_top), layout.classes)
+            top, (picked, logit_sum) = global_top, lax.psum((picked, logit_sum), layout.classes)
+        stats = jnp.stack([top + jnp.log(total), picked, logit_sum / num_classes])
         # Rows shared with the previous block are written again with the same values.
         return lax.dynamic_update_slice_in_dim(out, stats, start, axis=1), None
 
-    out, _ = lax.scan(token_block, jnp.zeros((3, n), acc), jnp.arange(-(-n // blocks.tokens)))
+    out, _ = lax.scan(token_block, _varying(jnp.zeros((3, n), acc), layout.tokens), jnp.arange(-(-n // blocks.tokens)))
     return out
 
 
-def _token_loss(stats: jax.Array, smoothing: jax.Array, z_loss: jax.Array) -> jax.Array:
-    lse, picked, mean = stats
-    # -(1 - s) log p_y - s mean_k log p_k + z lse^2, with log p = z - lse and sum_k t_k = 1.
-    return lse - (1.0 - smoothing) * picked - smoothing * mean + z_loss * jnp.square(lse)
-
-
-@functools.partial(jax.custom_vjp, nondiff_argnums=(0,))
-def _linear_crossentropy(
-    blocks: _Blocks,
-    labels: jax.Array,
-    x: jax.Array,
-    kernel: jax.Array,
-    bias: Any,
-    smoothing: Any,
-    z_loss: Any,
-    cap: Any,
-) -> jax.Array:
-    return _token_loss(_statistics(blocks, labels, x, kernel, bias, cap), smoothing, z_loss)
-
-
-def _linear_crossentropy_fwd(
-    blocks: _Blocks,
-    labels: jax.Array,
-    x: jax.Array,
-    kernel: jax.Array,
-    bias: Any,
-    smoothing: Any,
-    z_loss: Any,
-    cap: Any,
-) -> tuple[jax.Array, Any]:
-    stats = _statistics(blocks, labels, x, kernel, bias, cap)
-    # Residuals are the inputs and three numbers per token: the backward pass recomputes the logits.
-    return _token_loss(stats, smoothing, z_loss), (labels, x, kernel, bias, smoothing, z_loss, cap, stats)
-
-
-def _linear_crossentropy_bwd(blocks: _Blocks, residuals: Any, g: jax.Array) -> tuple[Any, ...]:
-    labels, x, kernel, bias, smoothing, z_loss, cap, stats = residuals
+def _local_gradients(
+    block_size: Any, layout: _Layout, num_classes: int, residuals: Any, g: jax.Array
+) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
+    """The gradients of features, kernel, bias and cap, from recomputed logits (this device's share on a mesh)."""
+    labels, x, kernel, bias, smoothing, z_loss, cap, lse = residuals
     (n, h), v = x.shape, kernel.shape[1]
-    acc = stats.dtype
-    lse, picked, mean = stats
-    g = g.astype(acc)
+    blocks = _blocks(block_size, n, v)
+    acc = lse.dtype
+    offset = lax.axis_index(layout.classes) * v if layout.classes else 0
+    both = layout.tokens + layout.classes
     # d loss / d z_k = (1 + 2 z lse) p_k - (1 - s) [k = y] - s / V.
     softmax_scale = 1.0 + 2.0 * z_loss * lse
 
@@ -181,9 +178,9 @@ def _linear_crossentropy_bwd(blocks: _Blocks, residuals: Any, g: jax.Array) -> t
             col, owned = _block(j, blocks.classes, v)
             wb, bb = _slice(kernel, col, blocks.classes, 1), _slice(bias, col, blocks.classes, 0)
             z, raw, tanh = _logits(xb, wb, bb, cap, acc)
-            is_label = col + jnp.arange(blocks.classes) == yb[:, None]
-            d_z = scale_b[:, None] * jnp.exp(z - lse_b[:, None]) - (1.0 - smoothing) * is_label - smoothing / v
-            d_z = jnp.where(owned, gb[:, None] * d_z, 0.0)  # shared columns count once
+            is_label = offset + col + jnp.arange(blocks.classes) == yb[:, None]
+            d_z = scale_b[:, None] * jnp.exp(z - lse_b[:, None]) - (1.0 - smoothing) * is_label
+            d_z = jnp.where(owned, gb[:, None] * (d_z - smoothing / num_classes), 0.0)  # shared columns count once
             if cap is not None:
                 # z = c tanh(r / c): dz/dr = 1 - tanh^2, dz/dc = tanh - (r / c)(1 - tanh^2).
                 slope = 1.0 - jnp.square(tanh)
@@ -191,35 +188,137 @@ def _linear_crossentropy_bwd(blocks: _Blocks, residuals: Any, g: jax.Array) -> t
                 d_z = d_z * slope
             d_xb = d_xb + jnp.dot(d_z, wb.T, preferred_element_type=acc)
             d_kernel = _add_at(d_kernel, jnp.dot(xb.T, d_z, preferred_element_type=acc), col, 1)
-            if d_bias is not None:
+            if bias is not None:
                 d_bias = _add_at(d_bias, jnp.sum(d_z, axis=0), col, 0)
             return (d_xb, d_kernel, d_bias, d_cap), None
 
-        init = (jnp.zeros((blocks.tokens, h), acc), d_kernel, d_bias, d_cap)
+        init = (_varying(jnp.zeros((blocks.tokens, h), acc), both), d_kernel, d_bias, d_cap)
         (d_xb, d_kernel, d_bias, d_cap), _ = lax.scan(class_block, init, jnp.arange(-(-v // blocks.classes)))
         return (_add_at(d_x, d_xb, start, 0), d_kernel, d_bias, d_cap), None
 
-    init = (
-        jnp.zeros((n, h), acc),
-        jnp.zeros(kernel.shape, acc),
-        None if bias is None else jnp.zeros(bias.shape, acc),
-        jnp.zeros((), acc),
-    )
+    zero = jnp.zeros((), acc)
+    init = (jnp.zeros((n, h), acc), jnp.zeros(kernel.shape, acc), zero if bias is None else jnp.zeros(v, acc), zero)
+    init = tuple(_varying(a, both) for a in init)
     (d_x, d_kernel, d_bias, d_cap), _ = lax.scan(token_block, init, jnp.arange(-(-n // blocks.tokens)))
-    d_smoothing = jnp.sum(g * (picked - mean))  # d loss / d s = z_y - mean_k z_k
-    d_z_loss = jnp.sum(g * jnp.square(lse))
+    if layout.classes:  # every class shard adds to each token's gradient
+        d_x = lax.psum(d_x, layout.classes)
+    if layout.tokens:  # and every token shard to the kernel's
+        d_kernel, d_bias = lax.psum((d_kernel, d_bias), layout.tokens)
+    if both:
+        d_cap = lax.psum(d_cap, both)
+    return d_x, d_kernel, d_bias, d_cap
+
+
+def _varying(x: jax.Array, axes: tuple[str, ...]) -> jax.Array:
+    """A loop's initial value typed as varying over `axes`, as the values it will carry are (under shard_map)."""
+    return lax.pcast(x, axes, to="varying") if axes else x
+
+
+def _on_mesh(layout: _Layout, fn: Any, args: tuple[Any, ...], in_specs: tuple[Any, ...], out_specs: Any) -> Any:
+    """`fn(*args)`, per device under `shard_map` on an explicit mesh; None arguments stay None."""
+    if layout.mesh is None:
+        return fn(*args)
+    present = [i for i, a in enumerate(args) if a is not None]
+
+    def local(*values: Any) -> Any:
+        full = list(args)
+        for i, value in zip(present, values, strict=True):
+            full[i] = value
+        return fn(*full)
+
+    specs = tuple(in_specs[i] for i in present)
+    return jax.shard_map(local, mesh=layout.mesh, in_specs=specs, out_specs=out_specs)(*(args[i] for i in present))
+
+
+def _specs(layout: _Layout) -> tuple[P, P, P, P]:
+    """Partition specs of the labels/tokens, features, kernel and bias."""
+    tokens, classes = layout.tokens or None, layout.classes or None
+    return P(tokens), P(tokens, None), P(None, classes), P(classes)
+
+
+def _statistics(block_size: Any, layout: _Layout, labels: Any, x: Any, kernel: Any, bias: Any, cap: Any) -> jax.Array:
+    label_spec, x_spec, kernel_spec, bias_spec = _specs(layout)
+    local = functools.partial(_local_statistics, block_size, layout, kernel.shape[1])
+    specs = (label_spec, x_spec, kernel_spec, bias_spec, P())
+    return _on_mesh(layout, local, (labels, x, kernel, bias, cap), specs, P(None, layout.tokens or None))
+
+
+def _token_loss(stats: jax.Array, smoothing: jax.Array, z_loss: jax.Array) -> jax.Array:
+    lse, picked, mean = stats
+    # -(1 - s) log p_y - s mean_k log p_k + z lse^2, with log p = z - lse and sum_k t_k = 1.
+    return lse - (1.0 - smoothing) * picked - smoothing * mean + z_loss * jnp.square(lse)
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1))
+def _linear_crossentropy(
+    block_size: Any, layout: _Layout, labels: jax.Array, x: jax.Array, kernel: jax.Array, bias: Any, *options: Any
+) -> jax.Array:
+    smoothing, z_loss, cap = options
+    return _token_loss(_statistics(block_size, layout, labels, x, kernel, bias, cap), smoothing, z_loss)
+
+
+def _linear_crossentropy_fwd(
+    block_size: Any, layout: _Layout, labels: jax.Array, x: jax.Array, kernel: jax.Array, bias: Any, *options: Any
+) -> tuple[jax.Array, Any]:
+    smoothing, z_loss, cap = options
+    stats = _statistics(block_size, layout, labels, x, kernel, bias, cap)
+    # Residuals are the inputs and three numbers per token: the backward pass recomputes the logits.
+    return _token_loss(stats, smoothing, z_loss), (labels, x, kernel, bias, smoothing, z_loss, cap, stats)
+
+
+def _linear_crossentropy_bwd(block_size: Any, layout: _Layout, residuals: Any, g: jax.Array) -> tuple[Any, ...]:
+    labels, x, kernel, bias, smoothing, z_loss, cap, stats = residuals
+    lse, picked, mean = stats
+    g = g.astype(stats.dtype)
+    label_spec, x_spec, kernel_spec, bias_spec = _specs(layout)
+    local = functools.partial(_local_gradients, block_size, layout, kernel.shape[1])
+    args = ((labels, x, kernel, bias, smoothing, z_loss, cap, lse), g)
+    in_specs = ((label_spec, x_spec, kernel_spec, bias_spec, P(), P(), P(), label_spec), label_spec)
+    out_specs = (x_spec, kernel_spec, P() if bias is None else bias_spec, P())
+    d_x, d_kernel, d_bias, d_cap = _on_mesh(layout, local, args, in_specs, out_specs)
     return (
         np.zeros(labels.shape, jax.dtypes.float0),
         d_x.astype(x.dtype),
         d_kernel.astype(kernel.dtype),
         None if bias is None else d_bias.astype(bias.dtype),
-        d_smoothing.astype(smoothing.dtype),
-        d_z_loss.astype(z_loss.dtype),
+        jnp.sum(g * (picked - mean)).astype(smoothing.dtype),  # d loss / d s = z_y - mean_k z_k
+        jnp.sum(g * jnp.square(lse)).astype(z_loss.dtype),
         None if cap is None else d_cap.astype(cap.dtype),
     )
 
 
 _linear_crossentropy.defvjp(_linear_crossentropy_fwd, _linear_crossentropy_bwd)
+
+
+def _mesh_axes(entry: Any) -> tuple[str, ...]:
+    return () if entry is None else (entry,) if isinstance(entry, str) else tuple(entry)
+
+
+def _layout(labels: jax.Array, x: jax.Array, kernel: jax.Array, bias: Any) -> tuple[_Layout, tuple[Any, ...]]:
+    """The tokens' and classes' mesh axes on an explicit mesh, and the inputs laid out along them only.
+
+    Tokens stay split as `features` is (data parallel) and classes as `kernel` is (tensor parallel);
+    any other split (the hidden axis, or a class axis that also splits the tokens) is gathered.
+    """
+    x_sharding, kernel_sharding = (getattr(jax.typeof(a), "sharding", None) for a in (x, kernel))
+    mesh = getattr(x_sharding, "mesh", None) or getattr(kernel_sharding, "mesh", None)
+    explicit = {
+        name for name, kind in zip(getattr(mesh, "axis_names", ()), getattr(mesh, "axis_types", ()), strict=True)
+        if kind == jax.sharding.AxisType.Explicit
+    }  # fmt: skip
+    if not explicit:  # one device, or a mesh the compiler partitions by itself
+        return _Layout(), (labels, x, kernel, bias)
+    x_spec = tuple(getattr(x_sharding, "spec", ())) or (None,)
+    kernel_spec = tuple(getattr(kernel_sharding, "spec", ())) + (None, None)
+    tokens = tuple(a for a in _mesh_axes(x_spec[0]) if a in explicit)
+    classes = tuple(a for a in _mesh_axes(kernel_spec[1]) if a in explicit and a not in tokens)
+    layout = _Layout(mesh, tokens, classes)
+    specs = _specs(layout)
+    placed = tuple(
+        None if a is None else jax.sharding.reshard(a, spec)
+        for a, spec in zip((labels, x, kernel, bias), specs, strict=True)
+    )
+    return layout, placed
 
 
 def _inputs(y_true: ArrayLike, features: ArrayLike, kernel: ArrayLike, bias: ArrayLike | None) -> tuple[Any, ...]:
@@ -323,9 +422,8 @@ def linear_softmax_crossentropy(
         None if logit_soft_cap is None else jnp.asarray(logit_soft_cap, acc),
     )
     flat_labels = jnp.where(keep, labels, 0).reshape(n)  # dropped tokens read class 0, then give 0
-    loss = _linear_crossentropy(
-        _blocks(block_size, n, v), flat_labels, features.reshape(n, h), kernel, bias, *options
-    ).reshape(batch_shape)
+    layout, inputs = _layout(flat_labels, features.reshape(n, h), kernel, bias)
+    loss = _linear_crossentropy(block_size, layout, *inputs, *options).reshape(batch_shape)
     return LossWithMask(jnp.where(keep, loss, 0.0), valid)
 
 
