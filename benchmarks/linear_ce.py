@@ -99,7 +99,7 @@ def measure(shape: tuple[int, int, int], runs: int) -> dict[str, dict[str, float
         value, grads = jax.block_until_ready(c(x, w, y))
         np.testing.assert_allclose(value, reference[0], rtol=1e-5, err_msg=k)
         for got, want in zip(grads, reference[1], strict=True):
-            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-7 * float(jnp.max(jnp.abs(want))), err_msg=k)
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-6 * float(jnp.max(jnp.abs(want))), err_msg=k)
     for _ in range(runs):  # interleaved
         for k, c in compiled.items():
             results[k]["vg"].append(_timed(lambda c=c: c(x, w, y)))  # type: ignore[attr-defined]
@@ -122,8 +122,8 @@ def sweep(path: str, n: int = 4096, h: int = 512) -> list[str]:
         for k, f in candidates().items():
             memory[k].append(temp_mb(f, x, w, y))  # type: ignore[arg-type]
     fig, ax = plt.subplots(figsize=(6, 4))
-    for k, values in memory.items():
-        ax.plot(sizes, values, marker="o", label=k)
+    for (k, values), style in zip(memory.items(), ["-", "--", ":", "-"], strict=False):
+        ax.plot(sizes, values, style, marker="o", label=k)  # the materialized lines coincide
     ax.set(xscale="log", yscale="log", xlabel="vocabulary size V", ylabel="temporary memory of value_and_grad (MB)")
     ax.set_title(f"{n} tokens x {h} features, float32")
     ax.set_xticks(sizes, [f"{s // 1024}k" for s in sizes])
@@ -151,10 +151,15 @@ def main() -> int:
     parser.add_argument("--sweep", default="")
     parser.add_argument("--write", default="")
     args = parser.parse_args()
+    if tokamax is not None:  # tokamax reads absl flags from sys.argv on first use: mark them parsed, without ours
+        from absl import flags
+
+        flags.FLAGS(sys.argv[:1])
     versions = f"tokamax {version('tokamax')}" if tokamax else "tokamax not installed"
     lines = [
         SECTION,
         "",
+        "<!-- --8<-- [start:linear-ce] -->",
         "`python benchmarks/linear_ce.py` (value_and_grad w.r.t. features and kernel, float32)",
         "",
         f"jax {jax.__version__} on {jax.devices()[0].platform} ({platform.machine()}, {os.cpu_count()} cores); "
@@ -164,7 +169,7 @@ def main() -> int:
         "|---|---|---|---|---|---|",
     ]
     print("\n".join(lines), flush=True)
-    for text in args.shapes.split(","):
+    for text in filter(None, args.shapes.split(",")):
         shape = tuple(int(s) for s in text.split("x"))
         r = measure(shape, args.runs)  # type: ignore[arg-type]
         base = min((r[k] for k in r if k.startswith("materialized")), key=lambda m: m["vg"])
@@ -182,7 +187,7 @@ def main() -> int:
         lines += ["", "Temporary memory (MB) against V at 4096 x 512, compiled only (`--sweep`):", "", *rows]
         print("\n".join(rows))
     if args.write:
-        _write_section(args.write, "\n".join(lines) + NOTES)
+        _write_section(args.write, "\n".join(lines) + NOTES + "\n<!-- --8<-- [end:linear-ce] -->\n")
     return 0
 
 
@@ -192,9 +197,10 @@ NOTES = """
   `linear_softmax_cross_entropy_loss`: `xla`, which materializes the logits (its docstring says so),
   and `mosaic_tpu`, a Pallas kernel for TPUs only. The `chunked_xla` one is not in a release, so the
   `xla` one is the tokamax candidate here; it has no ignore index, smoothing, z-loss or soft-cap.
-- jaxloss's blockwise pass reads the kernel once per block of 1024 tokens and computes the logits
-  twice (forward, then in the backward pass); on the CPU it is still faster than the materialized
-  candidates, which write and read the (N x V) logits and their gradient several times.
+- jaxloss's blockwise pass computes the logits twice (forward, then again in the backward pass): four
+  matrix products where the materialized candidates have three. On the CPU that extra product costs
+  about what the materialized candidates spend writing and reading the (N x V) logits and their
+  gradient, so the times are within a few percent of each other.
 """
 
 

@@ -209,3 +209,18 @@ def test_forward_mode_is_refused_with_jax_s_message():
     y, x, w, _ = _inputs(10)
     with pytest.raises(TypeError, match="can't apply forward-mode autodiff"):
         jax.jvp(lambda x: jaxloss.linear_softmax_crossentropy(jnp.abs(y), x, w), (x,), (x,))
+
+
+def test_the_readme_example_runs_and_equals_the_materialized_loss():
+    import pathlib
+    import re
+
+    readme = (pathlib.Path(__file__).parents[1] / "README.md").read_text()
+    section = readme.split("[start:large-vocabulary]")[1].split("[end:large-vocabulary]")[0]
+    namespace: dict = {}
+    exec(compile(re.findall(r"```python\n(.*?)```", section, flags=re.S)[0], "README.md", "exec"), namespace)
+    labels, features, kernel = namespace["labels"], namespace["features"], namespace["kernel"]
+    valid = labels != -1
+    per_token = _reference(labels, features, kernel, ignore_class=-1, z_loss=1e-4, logit_soft_cap=30.0)
+    np.testing.assert_allclose(namespace["value"], jnp.sum(per_token) / jnp.sum(valid), rtol=2e-6)
+    assert namespace["d_kernel"].shape == kernel.shape and np.isfinite(namespace["d_features"]).all()

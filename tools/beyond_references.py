@@ -174,6 +174,36 @@ def _torch_case(rng, name):
                 reduction="none",
             ),  # fmt: skip
         )
+    if name == "linear_softmax_crossentropy":
+        # torch's cross_entropy of features @ kernel + bias (ignore_index, label_smoothing), with PaLM's z-loss
+        # and Gemma 2's soft-cap written out on top.
+        h, v = int(rng.choice([2, 5])), int(rng.choice([3, 7]))
+        config = {
+            "ignore_class": -1,
+            "label_smoothing": float(rng.choice([0.0, 0.1])),
+            "z_loss": float(rng.choice([0.0, 1e-2])),
+            "logit_soft_cap": [None, 2.0][int(rng.integers(0, 2))],
+            "block_size": [None, 2, (2, 3)][int(rng.integers(0, 3))],
+        }
+        inputs = {
+            "y_true": rng.integers(-1, v, (b * 2,)).astype(np.int32),
+            "y_pred": rng.normal(0, 2, (b * 2, h)).astype(np.float32),
+            "kernel": rng.normal(0, 1, (h, v)).astype(np.float32),
+            "bias": rng.normal(0, 1, (v,)).astype(np.float32),
+        }
+
+        def linear_ce(t):
+            logits = t["y_pred"] @ t["kernel"] + t["bias"]
+            if config["logit_soft_cap"] is not None:
+                logits = config["logit_soft_cap"] * torch.tanh(logits / config["logit_soft_cap"])
+            labels = t["y_true"].long()
+            ce = F.cross_entropy(
+                logits, labels, ignore_index=-1, label_smoothing=config["label_smoothing"], reduction="none"
+            )
+            z = config["z_loss"] * torch.logsumexp(logits, -1) ** 2
+            return ce + torch.where(labels == -1, torch.zeros_like(z), z)
+
+        return config, inputs, ["y_pred", "kernel", "bias"], linear_ce
     if name == "multilabel_soft_margin":
         inputs = {"y_true": rng.integers(0, 2, (b, d)).astype(np.float32), "y_pred": pred}
         return (
@@ -365,6 +395,7 @@ TORCH = [
     "kl_divergence (log_target)",
     "sparse_categorical_crossentropy (label_smoothing)",
 ]
+TORCH_LATER = ["linear_softmax_crossentropy"]
 OPTAX = [
     "perceptron (binary)",
     "perceptron (multiclass)",
@@ -396,28 +427,35 @@ def main() -> int:
     parser.add_argument("--write", default="tests/data/beyond_references.json")
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
-    records = []
-    for peer, names, make in (("torch", TORCH, _torch_case), ("optax", OPTAX, _optax_case)):
-        for name in names:
-            for _ in range(args.per_loss):
-                config, inputs, diff, per_sample = make(rng, name)
-                if peer == "torch":
-                    tensors = {k: torch.tensor(v, requires_grad=k in diff) for k, v in inputs.items()}
-                    values = per_sample(tensors)
-                    values.sum().backward()
-                    grads = {k: tensors[k].grad.numpy().tolist() for k in diff}
-                    values = values.detach().numpy()
-                else:
-                    arrays = {k: jnp.asarray(v) for k, v in inputs.items()}
-                    values = np.asarray(per_sample(arrays))
-                    g = jax.grad(lambda a: jnp.sum(per_sample({**arrays, **a})))({k: arrays[k] for k in diff})
-                    grads = {k: np.asarray(v).tolist() for k, v in g.items()}
-                records.append({
-                    "peer": peer, "loss": name.split(" ")[0], "config": config, "mean": name in BATCH,
-                    "inputs": {k: {"value": v.tolist(), "dtype": str(v.dtype)} for k, v in inputs.items()},
-                    "values": values.tolist(), "grads": grads,
-                })  # fmt: skip
+
+    def record(peer, name, make):
+        config, inputs, diff, per_sample = make(rng, name)
+        if peer == "torch":
+            tensors = {k: torch.tensor(v, requires_grad=k in diff) for k, v in inputs.items()}
+            values = per_sample(tensors)
+            values.sum().backward()
+            grads = {k: tensors[k].grad.numpy().tolist() for k in diff}
+            values = values.detach().numpy()
+        else:
+            arrays = {k: jnp.asarray(v) for k, v in inputs.items()}
+            values = np.asarray(per_sample(arrays))
+            g = jax.grad(lambda a: jnp.sum(per_sample({**arrays, **a})))({k: arrays[k] for k in diff})
+            grads = {k: np.asarray(v).tolist() for k, v in g.items()}
+        return {
+            "peer": peer, "loss": name.split(" ")[0], "config": config, "mean": name in BATCH,
+            "inputs": {k: {"value": v.tolist(), "dtype": str(v.dtype)} for k, v in inputs.items()},
+            "values": values.tolist(), "grads": grads,
+        }  # fmt: skip
+
+    records = [
+        record(peer, name, make)
+        for peer, names, make in (("torch", TORCH, _torch_case), ("optax", OPTAX, _optax_case))
+        for name in names
+        for _ in range(args.per_loss)
+    ]
     alignments = [_alignment_record(rng) for _ in range(args.per_loss)]
+    # Added later, after the rest, so that the earlier records keep their random draws.
+    records += [record("torch", name, _torch_case) for name in TORCH_LATER for _ in range(args.per_loss)]
     with open(args.write, "w") as f:
         json.dump({"torch": torch.__version__, "records": records, "alignments": alignments}, f)
     counts = {p: sum(r["peer"] == p for r in records) for p in ("torch", "optax")}

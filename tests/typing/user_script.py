@@ -29,6 +29,13 @@ per_sample: jax.Array = unreduced(y_true, y_pred, mask=jnp.array([True, False]))
 config = huber.get_config()
 again = jaxloss.Huber.from_config(config)
 
+# Large vocabulary: the kernel (and bias) as call inputs, block sizes as config.
+lm_loss = jaxloss.LinearSoftmaxCrossentropy(ignore_class=-1, z_loss=1e-4, logit_soft_cap=30.0, block_size=(64, 256))
+features = jnp.ones((4, 8))
+kernel = jnp.ones((8, 100))
+lm_value: jax.Array = lm_loss(jnp.array([1, 2, -1, 3]), features, kernel=kernel)
+lm_per_token: jax.Array = jaxloss.linear_softmax_crossentropy(jnp.array([1, 2, 0, 3]), features, kernel, block_size=64)
+
 # Functions and `reduce`.
 per_example: jax.Array = jaxloss.huber(y_true, y_pred, delta=2.0)
 mean_huber = jaxloss.reduce(jaxloss.huber, "sum")
