@@ -30,6 +30,7 @@ import pathlib
 import re
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 from jax.sharding import NamedSharding
@@ -306,3 +307,29 @@ def test_linear_crossentropy_data_and_tensor_parallel(explicit, layout):
         d_x, d_w, d_b = got[1]
         assert d_x.sharding.spec[0] == tokens and d_w.sharding.spec[1] == classes
         assert d_b.sharding.spec[0] == d_w.sharding.spec[1]
+
+
+@pytest.mark.parametrize("use_vmap", [False, True], ids=["leading-axes", "vmap"])
+def test_linear_crossentropy_sequences_sharded_with_a_tensor_parallel_kernel(use_vmap):
+    """(batch, time, hidden) features split over `data`, no bias, the kernel's classes over `model`."""
+    rng = np.random.default_rng(12)
+    x = rng.normal(size=(8, 6, 8)).astype(np.float32)
+    w = rng.normal(size=(8, 40)).astype(np.float32)
+    y = rng.integers(0, 40, (8, 6)).astype(np.int32)
+
+    def total(x, w, y):
+        if use_vmap:
+            per_token = jax.vmap(lambda xs, ys: jaxloss.linear_softmax_crossentropy(ys, xs, w, block_size=(4, 16)))
+            return jnp.sum(per_token(x, y))
+        return jnp.sum(jaxloss.linear_softmax_crossentropy(y, x, w, block_size=(4, 16)))
+
+    f = jax.value_and_grad(total, argnums=(0, 1))
+    want = jax.jit(f)(*jax.device_put((x, w, y), jax.devices()[0]))
+    mesh = jax.make_mesh((4, 2), ("data", "model"), axis_types=(jax.sharding.AxisType.Explicit,) * 2)
+    put = lambda a, spec: jax.device_put(a, NamedSharding(mesh, spec))  # noqa: E731
+    with jax.set_mesh(mesh):
+        got = jax.jit(f)(put(x, P("data")), put(w, P(None, "model")), put(y, P("data")))
+    for g, w_ in zip(jax.tree.leaves(got), jax.tree.leaves(want), strict=True):
+        # Gradients of order 1 summed over 40 classes in another order: absolute rounding up to ~1e-7.
+        np.testing.assert_allclose(np.asarray(g), np.asarray(w_), rtol=RTOL, atol=1e-6)
+    assert got[1][0].sharding.spec[0] == "data" and got[1][1].sharding.spec[1] == "model"

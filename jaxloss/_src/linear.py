@@ -119,7 +119,6 @@ def _local_statistics(
     blocks = _blocks(block_size, n, v)
     acc = compute_dtype(jnp.result_type(x, kernel))
     offset = lax.axis_index(layout.classes) * v if layout.classes else 0  # this shard's first class
-    both = layout.tokens + layout.classes
 
     def token_block(out: jax.Array, i: jax.Array) -> tuple[jax.Array, None]:
         start, _ = _block(i, blocks.tokens, n)
@@ -138,8 +137,8 @@ def _local_statistics(
             logit_sum = logit_sum + jnp.sum(jnp.where(owned, z, 0.0), axis=1)
             return (new_top, total, picked, logit_sum), None
 
-        zeros = jnp.zeros(blocks.tokens, acc)
-        init = tuple(_varying(a, both) for a in (jnp.full(blocks.tokens, -jnp.inf, acc), zeros, zeros, zeros))
+        zeros = _zeros_like_logits(xb[:, 0], kernel[0, 0], acc)
+        init = (zeros - jnp.inf, zeros, zeros, zeros)
         (top, total, picked, logit_sum), _ = lax.scan(class_block, init, jnp.arange(-(-v // blocks.classes)))
         if layout.classes:  # the same online step across the class shards
             global_top = lax.pmax(top, layout.classes)
@@ -149,7 +148,8 @@ def _local_statistics(
         # Rows shared with the previous block are written again with the same values.
         return lax.dynamic_update_slice_in_dim(out, stats, start, axis=1), None
 
-    out, _ = lax.scan(token_block, _varying(jnp.zeros((3, n), acc), layout.tokens), jnp.arange(-(-n // blocks.tokens)))
+    zeros = jnp.zeros_like(labels, acc)  # laid out as the tokens
+    out, _ = lax.scan(token_block, jnp.stack([zeros, zeros, zeros]), jnp.arange(-(-n // blocks.tokens)))
     return out
 
 
@@ -158,11 +158,10 @@ def _local_gradients(
 ) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
     """The gradients of features, kernel, bias and cap, from recomputed logits (this device's share on a mesh)."""
     labels, x, kernel, bias, smoothing, z_loss, cap, lse = residuals
-    (n, h), v = x.shape, kernel.shape[1]
+    n, v = x.shape[0], kernel.shape[1]
     blocks = _blocks(block_size, n, v)
     acc = lse.dtype
     offset = lax.axis_index(layout.classes) * v if layout.classes else 0
-    both = layout.tokens + layout.classes
     # d loss / d z_k = (1 + 2 z lse) p_k - (1 - s) [k = y] - s / V.
     softmax_scale = 1.0 + 2.0 * z_loss * lse
 
@@ -192,26 +191,30 @@ def _local_gradients(
                 d_bias = _add_at(d_bias, jnp.sum(d_z, axis=0), col, 0)
             return (d_xb, d_kernel, d_bias, d_cap), None
 
-        init = (_varying(jnp.zeros((blocks.tokens, h), acc), both), d_kernel, d_bias, d_cap)
+        init = (_zeros_like_logits(xb, kernel[0, 0], acc), d_kernel, d_bias, d_cap)
         (d_xb, d_kernel, d_bias, d_cap), _ = lax.scan(class_block, init, jnp.arange(-(-v // blocks.classes)))
         return (_add_at(d_x, d_xb, start, 0), d_kernel, d_bias, d_cap), None
 
-    zero = jnp.zeros((), acc)
-    init = (jnp.zeros((n, h), acc), jnp.zeros(kernel.shape, acc), zero if bias is None else jnp.zeros(v, acc), zero)
-    init = tuple(_varying(a, both) for a in init)
+    d_bias = jnp.zeros((), acc) if bias is None else _zeros_like_logits(bias, x[0, 0], acc)  # no bias: a placeholder
+    init = (_zeros_like_logits(x, kernel[0, 0], acc), _zeros_like_logits(kernel, x[0, 0], acc), d_bias)
+    init += (_zeros_like_logits(x[0, 0], kernel[0, 0], acc),)
     (d_x, d_kernel, d_bias, d_cap), _ = lax.scan(token_block, init, jnp.arange(-(-n // blocks.tokens)))
     if layout.classes:  # every class shard adds to each token's gradient
         d_x = lax.psum(d_x, layout.classes)
     if layout.tokens:  # and every token shard to the kernel's
         d_kernel, d_bias = lax.psum((d_kernel, d_bias), layout.tokens)
-    if both:
-        d_cap = lax.psum(d_cap, both)
+    if layout.tokens + layout.classes:
+        d_cap = lax.psum(d_cap, layout.tokens + layout.classes)
     return d_x, d_kernel, d_bias, d_cap
 
 
-def _varying(x: jax.Array, axes: tuple[str, ...]) -> jax.Array:
-    """A loop's initial value typed as varying over `axes`, as the values it will carry are (under shard_map)."""
-    return lax.pcast(x, axes, to="varying") if axes else x
+def _zeros_like_logits(shape_of: jax.Array, other: jax.Array, dtype: Any) -> jax.Array:
+    """Zeros shaped as `shape_of`, laid out as values computed from it and `other` are.
+
+    A loop's carry must keep one type: built from the inputs, the zeros carry their sharding (under
+    `vmap` on an explicit mesh) and vary over the mesh axes of both (under `shard_map`), as the logits do.
+    """
+    return jnp.zeros_like(shape_of, dtype) + jnp.zeros_like(other, dtype)
 
 
 def _on_mesh(layout: _Layout, fn: Any, args: tuple[Any, ...], in_specs: tuple[Any, ...], out_specs: Any) -> Any:
@@ -227,7 +230,9 @@ def _on_mesh(layout: _Layout, fn: Any, args: tuple[Any, ...], in_specs: tuple[An
         return fn(*full)
 
     specs = tuple(in_specs[i] for i in present)
-    return jax.shard_map(local, mesh=layout.mesh, in_specs=specs, out_specs=out_specs)(*(args[i] for i in present))
+    manual = frozenset(layout.tokens + layout.classes)  # other mesh axes (a vmapped batch's) stay as they are
+    mapped = jax.shard_map(local, mesh=layout.mesh, in_specs=specs, out_specs=out_specs, axis_names=manual)
+    return mapped(*(args[i] for i in present))
 
 
 def _specs(layout: _Layout) -> tuple[P, P, P, P]:
@@ -312,13 +317,18 @@ def _layout(labels: jax.Array, x: jax.Array, kernel: jax.Array, bias: Any) -> tu
     kernel_spec = tuple(getattr(kernel_sharding, "spec", ())) + (None, None)
     tokens = tuple(a for a in _mesh_axes(x_spec[0]) if a in explicit)
     classes = tuple(a for a in _mesh_axes(kernel_spec[1]) if a in explicit and a not in tokens)
-    layout = _Layout(mesh, tokens, classes)
+    layout = _Layout(mesh, tokens, classes) if tokens or classes else _Layout()  # nothing split: one device's work
     specs = _specs(layout)
-    placed = tuple(
-        None if a is None else jax.sharding.reshard(a, spec)
-        for a, spec in zip((labels, x, kernel, bias), specs, strict=True)
-    )
+    placed = tuple(_placed(a, spec) for a, spec in zip((labels, x, kernel, bias), specs, strict=True))
     return layout, placed
+
+
+def _placed(x: Any, spec: P) -> Any:
+    """`x` resharded to `spec`, or as it is when it is laid out so already (no reshard under `vmap`)."""
+    if x is None:
+        return None
+    current = tuple(jax.typeof(x).sharding.spec) + (None,) * x.ndim
+    return x if current[: x.ndim] == (tuple(spec) + (None,) * x.ndim)[: x.ndim] else jax.sharding.reshard(x, spec)
 
 
 def _inputs(y_true: ArrayLike, features: ArrayLike, kernel: ArrayLike, bias: ArrayLike | None) -> tuple[Any, ...]:
