@@ -224,3 +224,26 @@ def test_the_readme_example_runs_and_equals_the_materialized_loss():
     per_token = _reference(labels, features, kernel, ignore_class=-1, z_loss=1e-4, logit_soft_cap=30.0)
     np.testing.assert_allclose(namespace["value"], jnp.sum(per_token) / jnp.sum(valid), rtol=2e-6)
     assert namespace["d_kernel"].shape == kernel.shape and np.isfinite(namespace["d_features"]).all()
+
+
+def test_overflowing_logits_give_no_nan():
+    """Features of 1e30 overflow the float32 logits: they read as max float, never as inf - inf.
+
+    Without z-loss the values and gradients are finite. With it, lse^2 ~ 1e77 overflows, as it truly
+    does in float32: the value and some gradients are inf, but none is NaN, ignored tokens included.
+    """
+    y, x, w, b = _inputs(11, scale=1e30)
+    cases = [({}, True), ({"label_smoothing": 0.1}, True), ({"logit_soft_cap": 0.5}, True), ({"z_loss": 1e-4}, False)]
+    for options, finite in cases:
+        f = lambda x, w, b: jnp.sum(  # noqa: E731
+            jaxloss.linear_softmax_crossentropy(y, x, w, bias=b, ignore_class=-1, block_size=3, **options)
+        )
+        value, grads = jax.value_and_grad(f, argnums=(0, 1, 2))(x, w, b)
+        leaves = [value, *grads]
+        assert not any(np.isnan(leaf).any() for leaf in leaves), options
+        assert all(np.isfinite(leaf).all() for leaf in leaves) or not finite, options
+    smoothing = jax.grad(
+        lambda s: jnp.sum(jaxloss.linear_softmax_crossentropy(y, x, w, ignore_class=-1, label_smoothing=s))
+    )
+    z_loss = jax.grad(lambda z: jnp.sum(jaxloss.linear_softmax_crossentropy(y, x, w, ignore_class=-1, z_loss=z)))
+    assert not np.isnan(smoothing(0.1)) and not np.isnan(z_loss(0.0))

@@ -36,7 +36,7 @@ from jaxloss._src._checks import (
     OptionalPositiveFloat,
     validates_config,
 )
-from jaxloss._src._numerics import as_floating, as_labels, compute_dtype
+from jaxloss._src._numerics import as_floating, as_labels, compute_dtype, times
 from jaxloss._src.checked import class_ids
 from jaxloss._src.classes import Loss
 from jaxloss._src.reduce import LossWithMask, returns_mask
@@ -77,6 +77,8 @@ def _logits(x: jax.Array, w: jax.Array, b: jax.Array | None, cap: jax.Array | No
     raw = jnp.dot(x, w, preferred_element_type=acc)  # bf16 inputs, float32 accumulation
     if b is not None:
         raw = raw + b.astype(acc)
+    big = jnp.finfo(acc).max
+    raw = jnp.clip(raw, -big, big)  # an overflowed product stays finite, so no inf - inf reaches the softmax
     if cap is None:
         return raw, raw, None
     tanh = jnp.tanh(raw / cap)
@@ -134,7 +136,8 @@ def _local_statistics(
             total = total * jnp.exp(top - new_top) + jnp.sum(jnp.exp(z_owned - new_top[:, None]), axis=1)
             is_label = owned & (offset + col + jnp.arange(blocks.classes) == yb[:, None])
             picked = picked + jnp.sum(jnp.where(is_label, z, 0.0), axis=1)
-            logit_sum = logit_sum + jnp.sum(jnp.where(owned, z, 0.0), axis=1)
+            # The mean logit as a sum of z / V: no overflow even if every logit is max float.
+            logit_sum = logit_sum + jnp.sum(jnp.where(owned, z, 0.0) / num_classes, axis=1)
             return (new_top, total, picked, logit_sum), None
 
         zeros = _zeros_like_logits(xb[:, 0], kernel[0, 0], acc)
@@ -144,7 +147,7 @@ def _local_statistics(
             global_top = lax.pmax(top, layout.classes)
             total = lax.psum(total * jnp.exp(top - global_top), layout.classes)
             top, (picked, logit_sum) = global_top, lax.psum((picked, logit_sum), layout.classes)
-        stats = jnp.stack([top + jnp.log(total), picked, logit_sum / num_classes])
+        stats = jnp.stack([top + jnp.log(total), picked, logit_sum])
         # Rows shared with the previous block are written again with the same values.
         return lax.dynamic_update_slice_in_dim(out, stats, start, axis=1), None
 
@@ -183,7 +186,7 @@ def _local_gradients(
             if cap is not None:
                 # z = c tanh(r / c): dz/dr = 1 - tanh^2, dz/dc = tanh - (r / c)(1 - tanh^2).
                 slope = 1.0 - jnp.square(tanh)
-                d_cap = d_cap + jnp.sum(d_z * (tanh - raw / cap * slope))
+                d_cap = d_cap + jnp.sum(d_z * (tanh - raw * (slope / cap)))  # slope = 0 where r / c would overflow
                 d_z = d_z * slope
             d_xb = d_xb + jnp.dot(d_z, wb.T, preferred_element_type=acc)
             d_kernel = _add_at(d_kernel, jnp.dot(xb.T, d_z, preferred_element_type=acc), col, 1)
@@ -251,7 +254,7 @@ def _statistics(block_size: Any, layout: _Layout, labels: Any, x: Any, kernel: A
 def _token_loss(stats: jax.Array, smoothing: jax.Array, z_loss: jax.Array) -> jax.Array:
     lse, picked, mean = stats
     # -(1 - s) log p_y - s mean_k log p_k + z lse^2, with log p = z - lse and sum_k t_k = 1.
-    return lse - (1.0 - smoothing) * picked - smoothing * mean + z_loss * jnp.square(lse)
+    return lse - (1.0 - smoothing) * picked - smoothing * mean + times(z_loss, jnp.square(lse))  # 0 z-loss: 0
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1))
@@ -286,8 +289,9 @@ def _linear_crossentropy_bwd(block_size: Any, layout: _Layout, residuals: Any, g
         d_x.astype(x.dtype),
         d_kernel.astype(kernel.dtype),
         None if bias is None else d_bias.astype(bias.dtype),
-        jnp.sum(g * (picked - mean)).astype(smoothing.dtype),  # d loss / d s = z_y - mean_k z_k
-        jnp.sum(g * jnp.square(lse)).astype(z_loss.dtype),
+        # d loss / d s = z_y - mean_k z_k and d loss / d z = lse^2; an ignored token (g = 0) adds 0, even at inf.
+        jnp.sum(times(g, picked - mean)).astype(smoothing.dtype),
+        jnp.sum(times(g, jnp.square(lse))).astype(z_loss.dtype),
         None if cap is None else d_cap.astype(cap.dtype),
     )
 
