@@ -193,3 +193,26 @@ def test_traced_label_smoothing_under_jit():
     for fn in (jaxloss.categorical_crossentropy, jaxloss.binary_crossentropy):
         traced = jax.jit(lambda s: fn(y_true, logits, from_logits=True, label_smoothing=s))(0.2)  # noqa: B023
         np.testing.assert_allclose(traced, fn(y_true, logits, from_logits=True, label_smoothing=0.2), rtol=1e-6)
+
+
+@pytest.mark.parametrize("huge_row", [False, True], ids=["one-pass", "scaled"])
+def test_cosine_from_three_sums_equals_the_normalized_vectors(huge_row):
+    """The one-pass cosine (and, when a norm overflows, its scaled form) against Keras's normalize-then-dot."""
+    from jaxloss._src._numerics import normalize
+
+    rng = np.random.default_rng(5)
+    t = rng.normal(size=(6, 5)).astype(np.float32)
+    p = rng.normal(size=(6, 5)).astype(np.float32)
+    t[1], p[2] = 0.0, 1e-20  # a zero vector, and one below the eps clamp
+    if huge_row:
+        t[3] *= 1e30  # its squared norm overflows: the whole batch takes the scaled form
+    reference = lambda t, p: 0.0 - jnp.sum(normalize(t, -1) * normalize(p, -1), axis=-1)  # noqa: E731
+    np.testing.assert_allclose(jaxloss.cosine_similarity(t, p), reference(t, p), rtol=2e-6, atol=1e-7)
+    for argnum in (0, 1):
+        got = jax.grad(lambda *a: jnp.sum(jaxloss.cosine_similarity(*a) * jnp.arange(6.0)), argnum)(t, p)
+        want = jax.grad(lambda *a: jnp.sum(reference(*a) * jnp.arange(6.0)), argnum)(t, p)
+        np.testing.assert_allclose(got, want, rtol=2e-5, atol=1e-6 * float(np.max(np.abs(want))))
+    tangent = jax.jvp(lambda p: jaxloss.cosine_similarity(t, p), (p,), (np.ones_like(p),))[1]
+    np.testing.assert_allclose(
+        tangent, jax.jvp(lambda p: reference(t, p), (p,), (np.ones_like(p),))[1], rtol=2e-5, atol=1e-6
+    )

@@ -145,6 +145,79 @@ def normalize(x: jax.Array, axis: Any) -> jax.Array:
     return xs * jax.lax.rsqrt(jnp.maximum(square_sum, jnp.square(EPSILON * first * second)))
 
 
+def _scaled(x: jax.Array, exponent: Any) -> jax.Array:
+    """x 2^-exponent, by two exact power-of-two factors: 2^-exponent itself may be denormal (flushed to 0)."""
+    half = jnp.asarray(exponent) // 2
+    one = jnp.ones((), x.dtype)
+    return x * jnp.ldexp(one, -half) * jnp.ldexp(one, half - exponent)
+
+
+def _cosine_terms(a: jax.Array, b: jax.Array, axis: Any) -> tuple[jax.Array, ...]:
+    """Per row: exponents e_a, e_b and the sums of a', b' = a 2^-e_a, b 2^-e_b (squares and product).
+
+    One fused pass with e = 0. Only if a squared norm overflows somewhere in the batch (vectors beyond
+    about 1e19) is each row's largest magnitude scaled to [0.5, 1) first, at the cost of two more passes.
+    """
+
+    def sums(e_a: Any, e_b: Any) -> tuple[jax.Array, ...]:
+        sa, sb = _scaled(a, e_a), _scaled(b, e_b)
+        return tuple(jnp.sum(u * v, axis=axis, keepdims=True) for u, v in ((sa, sa), (sb, sb), (sa, sb)))
+
+    def exponent(x: jax.Array) -> jax.Array:
+        largest = jnp.max(jnp.abs(x), axis=axis, keepdims=True)
+        return jnp.where((largest > 1.0) & jnp.isfinite(largest), jnp.frexp(largest)[1], 0)
+
+    plain = sums(0, 0)
+    zeros = jnp.zeros(plain[0].shape, jnp.int32)
+    fits = jnp.all(jnp.isfinite(plain[0]) & jnp.isfinite(plain[1]))  # then |a.b| <= |a||b| fits too
+
+    def scaled() -> tuple[jax.Array, ...]:
+        e_a, e_b = exponent(a), exponent(b)
+        return (e_a, e_b, *sums(e_a, e_b))
+
+    return jax.lax.cond(fits, lambda: (zeros, zeros, *plain), scaled)
+
+
+def _cosine_factors(a: jax.Array, b: jax.Array, axis: Any) -> tuple[jax.Array, ...]:
+    """Per row: the cosine c, rho = min(1/|x'|, 2^e/eps) for a' and b', and the norms' clamp slopes."""
+    e_a, e_b, s_aa, s_bb, s_ab = _cosine_terms(a, b, axis)
+    # Keras's min(1/|x|, 1/eps) in scaled units: 1/|x| = 2^-e / |x'|, and eps becomes eps 2^-e.
+    floor_a, floor_b = (jnp.square(_scaled(jnp.full(e.shape, EPSILON, a.dtype), e)) for e in (e_a, e_b))
+    rho_a, rho_b = jax.lax.rsqrt(jnp.maximum(s_aa, floor_a)), jax.lax.rsqrt(jnp.maximum(s_bb, floor_b))
+    # d max(s, floor)/ds: 1 above the floor, 0 below, 1/2 at a tie (as jnp.maximum's).
+    slope_a, slope_b = (
+        jnp.where(s > f, 1.0, jnp.where(s == f, 0.5, 0.0)) for s, f in ((s_aa, floor_a), (s_bb, floor_b))
+    )
+    return s_ab * rho_a * rho_b, e_a, e_b, rho_a, rho_b, slope_a, slope_b
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
+def cosine(a: jax.Array, b: jax.Array, axis: Any) -> jax.Array:
+    """sum(normalize(a) * normalize(b), axis), Keras's cosine, from three sums in one pass over a and b.
+
+    Overflow-safe like `normalize` (vectors up to float max), NaN-free at zero vectors, with its
+    derivative given directly: one elementwise pass per input, no normalized copies kept.
+    """
+    floor = jnp.asarray(EPSILON**2, a.dtype)
+    s_aa, s_bb, s_ab = (jnp.sum(u * v, axis=axis) for u, v in ((a, a), (b, b), (a, b)))
+    value = s_ab * jax.lax.rsqrt(jnp.maximum(s_aa, floor)) * jax.lax.rsqrt(jnp.maximum(s_bb, floor))
+    # s - s is 0, or NaN where a squared norm overflowed: the flag comes out of the same single fused pass.
+    flagged = value + (s_aa - s_aa) + (s_bb - s_bb)
+    fits = ~jnp.any(jnp.isnan(flagged))
+    return jax.lax.cond(fits, lambda: flagged, lambda: jnp.squeeze(_cosine_factors(a, b, axis)[0], axis))
+
+
+@cosine.defjvp
+def _cosine_jvp(axis: Any, primals: tuple[jax.Array, jax.Array], tangents: tuple[jax.Array, jax.Array]) -> Any:
+    (a, b), (da, db) = primals, tangents
+    c, e_a, e_b, rho_a, rho_b, slope_a, slope_b = _cosine_factors(a, b, axis)
+    sa, sb = _scaled(a, e_a), _scaled(b, e_b)
+    # dc/da = (b^ - c a^ [above the clamp]) / |a|, with x^ = x' rho and 1/|a| = 2^-e_a rho_a: in scaled units.
+    grad_a = _scaled(rho_a * (rho_b * sb - c * rho_a * slope_a * sa), e_a)
+    grad_b = _scaled(rho_b * (rho_a * sa - c * rho_b * slope_b * sb), e_b)
+    return jnp.squeeze(c, axis), jnp.sum(grad_a * da + grad_b * db, axis=axis)
+
+
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2))
 def log_softmax(logits: jax.Array, axis: int, floor: float = -np.inf) -> jax.Array:
     """`max(jax.nn.log_softmax(logits), floor)` that also takes +inf logits: they share the mass.

@@ -17,7 +17,7 @@ from jax.typing import ArrayLike
 
 from jaxloss._src import _checks
 from jaxloss._src._checks import FiniteFloat, Flag, NonNegativeFloat, PositiveFloat, validates_config
-from jaxloss._src._numerics import as_float, as_labels, normalize, pair
+from jaxloss._src._numerics import as_float, as_labels, cosine, pair
 from jaxloss._src.categorical import _pick, are_class_ids
 from jaxloss._src.checked import check_all, class_ids, within
 from jaxloss._src.classes import Loss
@@ -257,7 +257,7 @@ def cosine_embedding(
             "`y_true` must have one label per row: shape `y_pred.shape[:-1]`. "
             f"Received: y_true.shape={tuple(y_true.shape)}, y_pred.shape={tuple(y_pred.shape)}"
         )
-    cos = jnp.sum(normalize(y_pred, -1) * normalize(x2, -1), axis=-1)
+    cos = cosine(y_pred, x2, -1)
     return jnp.where(y_true == 1, 1.0 - cos, 0.0) + jnp.where(y_true == -1, jnp.maximum(0.0, cos - margin), 0.0)
 
 

@@ -15,7 +15,7 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from jaxloss._src._checks import Axes, PositiveFloat, validates_config
-from jaxloss._src._numerics import EPSILON, normalize, pair
+from jaxloss._src._numerics import EPSILON, cosine, pair
 from jaxloss._src.classes import Loss
 
 __all__ = [
@@ -149,7 +149,8 @@ def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, *, axis: Axes = -1) 
         [ 0. -1.]
     """
     y_true, y_pred = pair(y_true, y_pred)
-    return 0.0 - jnp.sum(normalize(y_true, axis) * normalize(y_pred, axis), axis=axis)  # 0 - x: no -0.0
+    axis = tuple(axis) if isinstance(axis, list) else axis  # static, so hashable
+    return 0.0 - cosine(y_true, y_pred, axis)  # 0 - x: no -0.0
 
 
 @validates_config
