@@ -168,7 +168,7 @@ def _cosine_terms(a: jax.Array, b: jax.Array, axis: Any) -> tuple[jax.Array, ...
         return jnp.where((largest > 1.0) & jnp.isfinite(largest), jnp.frexp(largest)[1], 0)
 
     plain = sums(0, 0)
-    zeros = jnp.zeros(plain[0].shape, jnp.int32)
+    zeros = jnp.zeros_like(plain[0], jnp.int32)  # laid out as the rows (sharded batches)
     fits = jnp.all(jnp.isfinite(plain[0]) & jnp.isfinite(plain[1]))  # then |a.b| <= |a||b| fits too
 
     def scaled() -> tuple[jax.Array, ...]:
@@ -182,7 +182,7 @@ def _cosine_factors(a: jax.Array, b: jax.Array, axis: Any) -> tuple[jax.Array, .
     """Per row: the cosine c, rho = min(1/|x'|, 2^e/eps) for a' and b', and the norms' clamp slopes."""
     e_a, e_b, s_aa, s_bb, s_ab = _cosine_terms(a, b, axis)
     # Keras's min(1/|x|, 1/eps) in scaled units: 1/|x| = 2^-e / |x'|, and eps becomes eps 2^-e.
-    floor_a, floor_b = (jnp.square(_scaled(jnp.full(e.shape, EPSILON, a.dtype), e)) for e in (e_a, e_b))
+    floor_a, floor_b = (jnp.square(_scaled(jnp.full_like(e, EPSILON, a.dtype), e)) for e in (e_a, e_b))
     rho_a, rho_b = jax.lax.rsqrt(jnp.maximum(s_aa, floor_a)), jax.lax.rsqrt(jnp.maximum(s_bb, floor_b))
     # d max(s, floor)/ds: 1 above the floor, 0 below, 1/2 at a tie (as jnp.maximum's).
     slope_a, slope_b = (
