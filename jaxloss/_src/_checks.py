@@ -143,11 +143,18 @@ def _optional_int(name: str, value: Any) -> None:
         raise TypeError(f"`{name}` must be an int or None. {_received(name, value)}")
 
 
-def _non_negative_int(name: str, value: Any) -> None:
-    if not _is_int(value):
-        raise TypeError(f"`{name}` must be an int. {_received(name, value)}")
-    if value < 0:
-        raise ValueError(f"`{name}` must be >= 0. Received: {name}={value!r}")
+def _int_at_least(low: int) -> Callable[[str, Any], None]:
+    def check(name: str, value: Any) -> None:
+        if not _is_int(value):
+            raise TypeError(f"`{name}` must be an int. {_received(name, value)}")
+        if value < low:
+            raise ValueError(f"`{name}` must be >= {low}. Received: {name}={value!r}")
+
+    return check
+
+
+_non_negative_int = _int_at_least(0)
+_positive_int = _int_at_least(1)
 
 
 def _optional_positive(name: str, value: Any) -> None:
@@ -155,17 +162,13 @@ def _optional_positive(name: str, value: Any) -> None:
         _positive(name, value)
 
 
-def _positive_int(name: str, value: Any) -> None:
-    if not _is_int(value):
-        raise TypeError(f"`{name}` must be an int. {_received(name, value)}")
-    if value < 1:
-        raise ValueError(f"`{name}` must be >= 1. Received: {name}={value!r}")
-
-
 def _block_size(name: str, value: Any) -> None:
     """None (automatic), a positive int, or a pair of positive ints."""
-    if value is None or _is_int(value):
-        return None if value is None else _positive_int(name, value)
+    if value is None:
+        return
+    if _is_int(value):
+        _positive_int(name, value)
+        return
     items = np.asarray(value).tolist() if isinstance(value, np.ndarray) else value
     if not isinstance(items, (list, tuple)) or len(items) != 2 or not all(_is_int(v) for v in items):
         raise TypeError(f"`{name}` must be None, an int or a pair of ints. {_received(name, value)}")

@@ -202,21 +202,24 @@ def categorical_focal_crossentropy(
     return jnp.sum(focal, axis=axis)
 
 
-def _sparse_labels(y_true: ArrayLike, y_pred: jax.Array) -> jax.Array:
-    """Integer labels of shape `y_pred.shape[:-1]` (a trailing 1 is squeezed, as in Keras)."""
+def _sparse_labels(y_true: ArrayLike, y_pred: jax.Array, name: str = "y_pred") -> jax.Array:
+    """Integer labels of shape `y_pred.shape[:-1]` (a trailing 1 is squeezed, as in Keras).
+
+    `name` is what the rows are called in the error (`features` for the linear crossentropy).
+    """
     labels = as_labels("y_true", y_true)
     if labels.ndim == y_pred.ndim and labels.ndim > 0 and labels.shape[-1] == 1:
         labels = labels[..., 0]
     if labels.shape != y_pred.shape[:-1]:
-        hint = "`y_true` must hold one class id per row of `y_pred`, i.e. shape `y_pred.shape[:-1]`."
-        if labels.shape == y_pred.shape:
+        hint = f"`y_true` must hold one class id per row of `{name}`, i.e. shape `{name}.shape[:-1]`."
+        if labels.shape == y_pred.shape and name == "y_pred":  # class scores: labels of their shape are one-hot
             hint = (
                 "`y_true` looks one-hot: use `categorical_crossentropy` (`CategoricalCrossentropy`) "
                 "for one-hot labels, or pass class ids `jnp.argmax(y_true, axis=-1)`."
             )
         raise ValueError(
-            "`y_true` and `y_pred` must have the same shape up until the last dimension. Received: "
-            f"y_true.shape={tuple(labels.shape)}, y_pred.shape={tuple(y_pred.shape)}. {hint}"
+            f"`y_true` and `{name}` must have the same shape up until the last dimension. Received: "
+            f"y_true.shape={tuple(labels.shape)}, {name}.shape={tuple(y_pred.shape)}. {hint}"
         )
     return labels
 

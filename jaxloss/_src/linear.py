@@ -36,7 +36,8 @@ from jaxloss._src._checks import (
     OptionalPositiveFloat,
     validates_config,
 )
-from jaxloss._src._numerics import as_floating, as_labels, compute_dtype, times
+from jaxloss._src._numerics import as_floating, compute_dtype, times
+from jaxloss._src.categorical import _sparse_labels
 from jaxloss._src.checked import class_ids
 from jaxloss._src.classes import Loss
 from jaxloss._src.reduce import LossWithMask, returns_mask
@@ -351,15 +352,7 @@ def _inputs(y_true: ArrayLike, features: ArrayLike, kernel: ArrayLike, bias: Arr
             raise ValueError(
                 f"`bias` must have shape (V,) = {kernel.shape[1:]}. Received: bias.shape={tuple(bias.shape)}"
             )
-    labels = as_labels("y_true", y_true)
-    if labels.ndim == features.ndim and labels.ndim > 0 and labels.shape[-1] == 1:
-        labels = labels[..., 0]  # (..., 1) labels, as Keras's sparse crossentropy takes them
-    if labels.shape != features.shape[:-1]:
-        raise ValueError(
-            "`y_true` must hold one class id per row of `features`, i.e. shape `features.shape[:-1]`. "
-            f"Received: y_true.shape={tuple(labels.shape)}, features.shape={tuple(features.shape)}"
-        )
-    return labels, features, kernel, bias
+    return _sparse_labels(y_true, features, "features"), features, kernel, bias
 
 
 @returns_mask
