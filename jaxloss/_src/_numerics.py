@@ -218,17 +218,23 @@ def _cosine_jvp(axis: Any, primals: tuple[jax.Array, jax.Array], tangents: tuple
     return jnp.squeeze(c, axis), jnp.sum(grad_a * da + grad_b * db, axis=axis)
 
 
+def row_max(logits: jax.Array, axis: int = -1) -> jax.Array:
+    """The max over `axis` (kept), +inf read as max float (-inf for a row of -inf only)."""
+    # Clamped after the reduction, so no [..., K] min runs before it: XLA's CPU fusion then reads each row
+    # once for the max, the sum of exponentials and the loss (a min over the logits makes that slower).
+    return jnp.minimum(jnp.max(logits, axis=axis, keepdims=True), jnp.finfo(logits.dtype).max)
+
+
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2))
 def log_softmax(logits: jax.Array, axis: int, floor: float = -np.inf) -> jax.Array:
     """`max(jax.nn.log_softmax(logits), floor)` that also takes +inf logits: they share the mass.
 
-    Only min, max and arithmetic, no select: XLA's CPU fusions stop at selects, and a
-    select would cost one extra pass over the logits. The derivative is given directly,
+    Only min, max and arithmetic over the logits, no select: XLA's CPU fusions stop at
+    selects, and a select would cost one extra pass over them. The derivative is given directly,
     `dx - sum(softmax * dx)`, so no min/max tie leaks into it (or into the Hessian).
     `floor=-max float` keeps log p finite for -inf logits, so that 0 * log p is 0.
     """
-    big = jnp.finfo(logits.dtype).max
-    top = jnp.max(jnp.minimum(logits, big), axis=axis, keepdims=True)  # finite unless the row is all -inf
+    top = row_max(logits, axis)  # finite unless the row is all -inf
     shifted = jnp.minimum(logits - top, 0.0)  # a +inf logit: inf - max float = inf -> 0, like the largest finite one
     log_normalizer = jnp.log(jnp.sum(jnp.exp(shifted), axis=axis, keepdims=True))
     return jnp.maximum(shifted - log_normalizer, floor)
@@ -241,12 +247,11 @@ def _log_softmax_jvp(axis: int, floor: float, primals: tuple[jax.Array], tangent
     return log_probs, tangent - jnp.sum(jnp.exp(log_probs) * tangent, axis=axis, keepdims=True)
 
 
-def infinite_where_labelled(y_true: jax.Array, logits: jax.Array) -> jax.Array:
-    """+inf where a positive label meets a -inf logit, else 0 (the term a floored log p loses).
+def infinite_where_positive(weight: jax.Array, excess: jax.Array) -> jax.Array:
+    """+inf where a nonzero weight meets an infinite excess (each excess is 0 or +inf), else 0.
 
-    Select-free: `(t * max)^2` is inf for t > 0 (0 for t = 0), and `-max - min(x, -max)` is
-    inf at x = -inf (0 elsewhere); their min is the indicator, without 0 * inf.
+    What `weight * x` loses when x is read at most max float (`excess = x - min(x, max)`), without 0 * inf.
     """
-    big = jnp.finfo(logits.dtype).max
-    # A square, not `t * max * max`: XLA would fold max * max into inf, and 0 * inf is NaN.
-    return jax.lax.stop_gradient(jnp.minimum(jnp.square(y_true * big), -big - jnp.minimum(logits, -big)))
+    # Select-free: 1 / (1 - sign|w|) - 1 is +inf for w != 0 and 0 for w = 0, so its min with the excess is
+    # the indicator. No large constant: XLA reassociates (w max)^2 into w^2 * inf, which is NaN at w = 0.
+    return jax.lax.stop_gradient(jnp.minimum(1.0 / (1.0 - jnp.sign(jnp.abs(weight))) - 1.0, excess))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -26,10 +27,11 @@ from jaxloss._src._numerics import (
     as_float,
     as_labels,
     clip_probs,
-    infinite_where_labelled,
+    infinite_where_positive,
     is_zero,
     log_softmax,
     pair,
+    row_max,
     safe_divide,
     safe_power,
     times,
@@ -83,6 +85,36 @@ def _normalized_probs(y_pred: jax.Array, axis: int) -> jax.Array:
     return clip_probs(y_pred * safe_divide(jnp.ones_like(total), total))
 
 
+def _crossentropy_terms(y_true: jax.Array, logits: jax.Array, axis: int) -> tuple[jax.Array, ...]:
+    """exp(x - max) and its sum over `axis`, -log p read at most max float, and the crossentropy."""
+    top = row_max(logits, axis)
+    exps = jnp.exp(jnp.minimum(logits - top, 0.0))  # a +inf logit: inf - max float = inf -> 0, sharing the mass
+    total = jnp.sum(exps, axis=axis, keepdims=True)
+    minus_log_probs = jnp.log(total) - jnp.minimum(logits - top, 0.0)  # +inf at a -inf logit
+    # Read at most max float, so a zero label on a -inf logit gives 0; the +inf a positive label on one
+    # gives comes back through the indicator. Select-free: the pass over labels and logits is one fusion.
+    finite = jnp.minimum(minus_log_probs, jnp.finfo(logits.dtype).max)
+    value = jnp.sum(y_true * finite + infinite_where_positive(y_true, minus_log_probs - finite), axis=axis)
+    return exps, total, finite, value
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
+def _crossentropy_from_logits(y_true: jax.Array, logits: jax.Array, axis: int) -> jax.Array:
+    """-sum_axis t log softmax(logits), exact for -inf and +inf logits, without a select."""
+    return _crossentropy_terms(y_true, logits, axis)[-1]
+
+
+@_crossentropy_from_logits.defjvp
+def _crossentropy_from_logits_jvp(axis: int, primals: Any, tangents: Any) -> Any:
+    (y_true, logits), (d_true, d_logits) = primals, tangents
+    exps, total, minus_log_probs, value = _crossentropy_terms(y_true, logits, axis)
+    # d/dx = sum(t) softmax - t, from the stored exponentials (one exp per logit, as optax's);
+    # d/dt = -log p, read at most max float as in the value.
+    softmax_scale = jnp.sum(y_true, axis=axis, keepdims=True) / total
+    d_value = jnp.sum((softmax_scale * exps - y_true) * d_logits + minus_log_probs * d_true, axis=axis)
+    return value, d_value
+
+
 @validates_config
 def categorical_crossentropy(
     y_true: ArrayLike,
@@ -122,10 +154,7 @@ def categorical_crossentropy(
     _warn_single_class("categorical_crossentropy", y_pred, axis)
     y_true = _smooth_categorical(y_true, label_smoothing, y_pred.shape[axis])
     if from_logits:
-        # log p floored at -max float, so a zero label on a -inf logit gives 0, and the lost +inf comes back
-        # where a positive label meets one: all without a select, in one fused pass.
-        log_probs = log_softmax(y_pred, axis, -jnp.finfo(y_pred.dtype).max)
-        return jnp.sum(infinite_where_labelled(y_true, y_pred) - y_true * log_probs, axis=axis)
+        return _crossentropy_from_logits(y_true, y_pred, axis)
     log_probs = jnp.log(_normalized_probs(y_pred, axis))  # clipped: finite, so no 0 * inf to guard
     return jnp.sum(y_true * (0.0 - log_probs), axis=axis)  # 0 - x: no -0.0 for a certain prediction
 
@@ -234,7 +263,7 @@ def _pick(values: jax.Array, labels: jax.Array) -> tuple[jax.Array, jax.Array]:
 
 def _max_and_log_normalizer(logits: jax.Array) -> tuple[jax.Array, jax.Array]:
     """The row max (+inf read as max float) and log sum exp(logits - max), over the last axis."""
-    top = jnp.max(jnp.minimum(logits, jnp.finfo(logits.dtype).max), axis=-1, keepdims=True)
+    top = row_max(logits)
     shifted = jnp.minimum(logits - top, 0.0)  # a +inf logit: inf - max float = inf -> 0, sharing the mass
     return top, jnp.log(jnp.sum(jnp.exp(shifted), axis=-1, keepdims=True))
 
@@ -259,9 +288,14 @@ def _at_label(labels: jax.Array, tangent: jax.Array) -> jax.Array:
 @_sparse_crossentropy_from_logits.defjvp
 def _sparse_crossentropy_from_logits_jvp(primals: tuple[jax.Array, jax.Array], tangents: tuple[Any, jax.Array]) -> Any:
     (labels, logits), (_, tangent) = primals, tangents
-    top, log_normalizer = _max_and_log_normalizer(logits)
-    probs = jnp.exp(jnp.minimum(logits - top, 0.0) - log_normalizer)
-    return _sparse_crossentropy_from_logits(labels, logits), jnp.sum(probs * tangent - _at_label(labels, tangent), -1)
+    top = row_max(logits)
+    exps = jnp.exp(jnp.minimum(logits - top, 0.0))
+    total = jnp.sum(exps, axis=-1, keepdims=True)
+    picked = jnp.take_along_axis(logits, labels[..., None], axis=-1)
+    value = (jnp.log(total) - jnp.minimum(picked - top, 0.0))[..., 0]
+    # The stored exponentials serve the normalizer and the softmax, as in optax: one exp per logit.
+    probs = exps / total
+    return value, jnp.sum(probs * tangent - _at_label(labels, tangent), -1)
 
 
 @jax.custom_jvp

@@ -17,7 +17,16 @@ from jaxloss._src._checks import (
     OptionalClassWeights,
     validates_config,
 )
-from jaxloss._src._numerics import EPSILON, clip_probs, is_zero, log_softmax, pair, safe_power, times
+from jaxloss._src._numerics import (
+    EPSILON,
+    clip_probs,
+    infinite_where_positive,
+    is_zero,
+    log_softmax,
+    pair,
+    safe_power,
+    times,
+)
 from jaxloss._src.checked import probabilities, within
 from jaxloss._src.classes import Loss
 
@@ -169,6 +178,33 @@ def _smooth_binary(y_true: jax.Array, label_smoothing: float) -> jax.Array:
     return y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
 
 
+@jax.custom_jvp
+def _bce_from_logits(y_true: jax.Array, y_pred: jax.Array) -> jax.Array:
+    """Elementwise t softplus(-x) + (1 - t) softplus(x), select-free in one fused pass.
+
+    softplus(+-x) = relu(+-x) + log1p(exp(-|x|)): one exp and one log1p, the two relus from |x| and its sign,
+    with no cancellation. |x| is read at most max float, so an infinite logit whose label agrees with it
+    gives 0 (no 0 * inf), and the +inf of a disagreeing label is added back by an indicator.
+    """
+    sign = jnp.sign(y_pred)
+    magnitude = jnp.minimum(jnp.abs(y_pred), jnp.finfo(y_pred.dtype).max)
+    # The weight of the softplus that grows with |x|: 1 - t for x > 0, t for x < 0, 1/2 (both) at 0.
+    weight = 0.5 * ((1.0 - y_true) * (1.0 + sign) + y_true * (1.0 - sign))
+    return (
+        weight * magnitude
+        + jnp.log1p(jnp.exp(-magnitude))
+        + infinite_where_positive(weight, jnp.abs(y_pred) - magnitude)
+    )
+
+
+@_bce_from_logits.defjvp
+def _bce_from_logits_jvp(primals: tuple[jax.Array, jax.Array], tangents: tuple[jax.Array, jax.Array]) -> Any:
+    (y_true, y_pred), (d_true, d_pred) = primals, tangents
+    # d/dx = sigmoid(x) - t; d/dt = softplus(-x) - softplus(x) = -x, read at most max float (finite times a 0 tangent).
+    clipped = jnp.sign(y_pred) * jnp.minimum(jnp.abs(y_pred), jnp.finfo(y_pred.dtype).max)
+    return _bce_from_logits(y_true, y_pred), (jax.nn.sigmoid(y_pred) - y_true) * d_pred - clipped * d_true
+
+
 def _bce_parts(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> tuple[jax.Array, jax.Array]:
     """The elementwise BCE's two terms, `-t log p` and `-(1 - t) log(1 - p)`."""
     if from_logits:
@@ -180,11 +216,11 @@ def _bce_parts(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> tuple
 
 def _binary_terms(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> tuple[jax.Array, jax.Array]:
     """Elementwise BCE and the focal base 1 - p_t."""
-    positive, negative = _bce_parts(y_true, y_pred, from_logits)
     if from_logits:
         # 1 - p_t from sigmoids directly: exact where 1 - sigmoid(x) would round to 0.
         one_minus_pt = y_true * jax.nn.sigmoid(-y_pred) + (1.0 - y_true) * jax.nn.sigmoid(y_pred)
-        return positive + negative, one_minus_pt
+        return _bce_from_logits(y_true, y_pred), one_minus_pt
+    positive, negative = _bce_parts(y_true, y_pred, from_logits)
     p_t = y_true * y_pred + (1.0 - y_true) * (1.0 - y_pred)  # Keras uses the unclipped y_pred here.
     return positive + negative, 1.0 - p_t
 
