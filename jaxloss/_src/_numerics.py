@@ -117,17 +117,47 @@ def safe_divide(num: jax.Array, den: jax.Array) -> jax.Array:
 
 
 def safe_power(base: jax.Array, exponent: Any) -> jax.Array:
-    """max(base, 0) ** exponent, with 0 ** 0 = 1, exact derivatives and finite ones at 0.
+    """max(base, 0) ** exponent for exponent >= 0, with 0 ** 0 = 1, exact derivatives and finite ones at 0.
 
     At base 0 the derivative in `base` is exponent * 0 ** (exponent - 1): 1 for
     exponent 1, 0 above; below 1 it is infinite and 0 is returned. The
     derivative in `exponent` is base ** exponent * log(base), 0 at base 0.
+    The value is one select-free power (XLA's CPU fusions stop at selects); the
+    guards live in the derivative only.
     """
+    if isinstance(exponent, (int, float, np.number)):
+        return _power_by_constant(base, float(exponent))
+    return _power(base, jnp.asarray(exponent, base.dtype))
+
+
+def _guarded_power(base: jax.Array, exponent: Any) -> jax.Array:
+    """safe_power's value by selects, differentiated (to any order) by JAX for safe_power's derivatives."""
     positive = base > 0
     # Double where: the power (and its log-based exponent gradient) only sees positive bases.
     powered = jnp.where(positive, base, 1.0) ** exponent
     at_zero = jnp.where(exponent == 0, 1.0, jnp.where(exponent == 1, base, 0.0))  # value 0**e, slope 1 if e == 1
     return jnp.where(positive, powered, jnp.where(base == 0, at_zero, jnp.where(exponent == 0, 1.0, 0.0)))
+
+
+@jax.custom_jvp
+def _power(base: jax.Array, exponent: jax.Array) -> jax.Array:
+    return jnp.power(jnp.maximum(base, 0.0), exponent)
+
+
+@_power.defjvp
+def _power_jvp(primals: tuple[jax.Array, jax.Array], tangents: tuple[jax.Array, jax.Array]) -> Any:
+    return _power(*primals), jax.jvp(_guarded_power, primals, tangents)[1]
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
+def _power_by_constant(base: jax.Array, exponent: float) -> jax.Array:
+    return jnp.power(jnp.maximum(base, 0.0), exponent)
+
+
+@_power_by_constant.defjvp
+def _power_by_constant_jvp(exponent: float, primals: tuple[jax.Array], tangents: tuple[jax.Array]) -> Any:
+    (base,), (d_base,) = primals, tangents
+    return _power_by_constant(base, exponent), jax.jvp(lambda b: _guarded_power(b, exponent), (base,), (d_base,))[1]
 
 
 def normalize(x: jax.Array, axis: Any) -> jax.Array:

@@ -179,30 +179,35 @@ def _smooth_binary(y_true: jax.Array, label_smoothing: float) -> jax.Array:
 
 
 @jax.custom_jvp
-def _bce_from_logits(y_true: jax.Array, y_pred: jax.Array) -> jax.Array:
-    """Elementwise t softplus(-x) + (1 - t) softplus(x), select-free in one fused pass.
+def _binary_from_logits(y_true: jax.Array, y_pred: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """Elementwise BCE, t softplus(-x) + (1 - t) softplus(x), and the focal base 1 - p_t, in one fused pass.
 
-    softplus(+-x) = relu(+-x) + log1p(exp(-|x|)): one exp and one log1p, the two relus from |x| and its sign,
-    with no cancellation. |x| is read at most max float, so an infinite logit whose label agrees with it
-    gives 0 (no 0 * inf), and the +inf of a disagreeing label is added back by an indicator.
+    softplus(+-x) = relu(+-x) + log1p(e) and sigmoid(+-|x|) = (1 or e) / (1 + e), with e = exp(-|x|):
+    one exp and one log1p, no cancellation and no select. |x| is read at most max float, so an infinite
+    logit whose label agrees with it gives 0 (no 0 * inf); a disagreeing label's +inf comes back through
+    the indicator. The derivatives are given below, with sigmoids, exact at x = 0 to any order.
     """
     sign = jnp.sign(y_pred)
     magnitude = jnp.minimum(jnp.abs(y_pred), jnp.finfo(y_pred.dtype).max)
-    # The weight of the softplus that grows with |x|: 1 - t for x > 0, t for x < 0, 1/2 (both) at 0.
+    small = jnp.exp(-magnitude)
+    # The weight of the side that grows with |x|: 1 - t for x > 0, t for x < 0, 1/2 (both) at 0.
     weight = 0.5 * ((1.0 - y_true) * (1.0 + sign) + y_true * (1.0 - sign))
-    return (
-        weight * magnitude
-        + jnp.log1p(jnp.exp(-magnitude))
-        + infinite_where_positive(weight, jnp.abs(y_pred) - magnitude)
-    )
+    excess = jnp.abs(y_pred) - magnitude
+    bce = weight * magnitude + jnp.log1p(small) + infinite_where_positive(weight, excess)
+    # 1 - p_t = t sigmoid(-x) + (1 - t) sigmoid(x): the growing side's weight on sigmoid(|x|), the rest on e / (1 + e).
+    return bce, (weight + (1.0 - weight) * small) / (1.0 + small)
 
 
-@_bce_from_logits.defjvp
-def _bce_from_logits_jvp(primals: tuple[jax.Array, jax.Array], tangents: tuple[jax.Array, jax.Array]) -> Any:
+@_binary_from_logits.defjvp
+def _binary_from_logits_jvp(primals: tuple[jax.Array, jax.Array], tangents: tuple[jax.Array, jax.Array]) -> Any:
     (y_true, y_pred), (d_true, d_pred) = primals, tangents
-    # d/dx = sigmoid(x) - t; d/dt = softplus(-x) - softplus(x) = -x, read at most max float (finite times a 0 tangent).
+    # dBCE/dx = sigmoid(x) - t; dBCE/dt = softplus(-x) - softplus(x) = -x, read at most max float (finite
+    # times a 0 tangent). d(1 - p_t)/dx = (1 - 2t) sigmoid(x) sigmoid(-x); d(1 - p_t)/dt = -tanh(x / 2).
     clipped = jnp.sign(y_pred) * jnp.minimum(jnp.abs(y_pred), jnp.finfo(y_pred.dtype).max)
-    return _bce_from_logits(y_true, y_pred), (jax.nn.sigmoid(y_pred) - y_true) * d_pred - clipped * d_true
+    up, down = jax.nn.sigmoid(y_pred), jax.nn.sigmoid(-y_pred)
+    d_bce = (up - y_true) * d_pred - clipped * d_true
+    d_base = (1.0 - 2.0 * y_true) * up * down * d_pred - jnp.tanh(0.5 * y_pred) * d_true
+    return _binary_from_logits(y_true, y_pred), (d_bce, d_base)
 
 
 def _bce_parts(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> tuple[jax.Array, jax.Array]:
@@ -217,9 +222,7 @@ def _bce_parts(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> tuple
 def _binary_terms(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> tuple[jax.Array, jax.Array]:
     """Elementwise BCE and the focal base 1 - p_t."""
     if from_logits:
-        # 1 - p_t from sigmoids directly: exact where 1 - sigmoid(x) would round to 0.
-        one_minus_pt = y_true * jax.nn.sigmoid(-y_pred) + (1.0 - y_true) * jax.nn.sigmoid(y_pred)
-        return _bce_from_logits(y_true, y_pred), one_minus_pt
+        return _binary_from_logits(y_true, y_pred)  # 1 - p_t without cancellation, where 1 - sigmoid(x) would round to 0
     positive, negative = _bce_parts(y_true, y_pred, from_logits)
     p_t = y_true * y_pred + (1.0 - y_true) * (1.0 - y_pred)  # Keras uses the unclipped y_pred here.
     return positive + negative, 1.0 - p_t
