@@ -277,11 +277,9 @@ def _log_softmax_jvp(axis: int, floor: float, primals: tuple[jax.Array], tangent
     return log_probs, tangent - jnp.sum(jnp.exp(log_probs) * tangent, axis=axis, keepdims=True)
 
 
-def infinite_where_positive(weight: jax.Array, excess: jax.Array) -> jax.Array:
-    """+inf where a nonzero weight meets an infinite excess (each excess is 0 or +inf), else 0.
-
-    What `weight * x` loses when x is read at most max float (`excess = x - min(x, max)`), without 0 * inf.
-    """
-    # Select-free: 1 / (1 - sign|w|) - 1 is +inf for w != 0 and 0 for w = 0, so its min with the excess is
-    # the indicator. No large constant: XLA reassociates (w max)^2 into w^2 * inf, which is NaN at w = 0.
-    return jax.lax.stop_gradient(jnp.minimum(1.0 / (1.0 - jnp.sign(jnp.abs(weight))) - 1.0, excess))
+def infinite_where_nonzero(weight: jax.Array) -> jax.Array:
+    """+inf where `weight` is nonzero, 0 where it is 0: add it to restore an infinity lost to a 0 * inf guard."""
+    # Select-free: sign|w| / (1 - sign|w|) is 1/0 or 0/1. No large constant: XLA reassociates (w max)^2
+    # into w^2 * inf, which is NaN at w = 0.
+    indicator = jnp.sign(jnp.abs(weight))
+    return jax.lax.stop_gradient(indicator / (1.0 - indicator))

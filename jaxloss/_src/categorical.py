@@ -27,7 +27,7 @@ from jaxloss._src._numerics import (
     as_float,
     as_labels,
     clip_probs,
-    infinite_where_positive,
+    infinite_where_nonzero,
     is_zero,
     log_softmax,
     pair,
@@ -92,10 +92,10 @@ def _crossentropy_terms(y_true: jax.Array, logits: jax.Array, axis: int) -> tupl
     total = jnp.sum(exps, axis=axis, keepdims=True)
     minus_log_probs = jnp.log(total) - jnp.minimum(logits - top, 0.0)  # +inf at a -inf logit
     # Read at most max float, so a zero label on a -inf logit gives 0; the +inf a positive label on one
-    # gives comes back through the indicator. Select-free: the pass over labels and logits is one fusion.
+    # gives comes back per row: min(t, excess) is t there and 0 elsewhere. Select-free: one fused pass.
     finite = jnp.minimum(minus_log_probs, jnp.finfo(logits.dtype).max)
-    value = jnp.sum(y_true * finite + infinite_where_positive(y_true, minus_log_probs - finite), axis=axis)
-    return exps, total, finite, value
+    lost = jnp.sum(jnp.minimum(y_true, minus_log_probs - finite), axis=axis)
+    return exps, total, finite, jnp.sum(y_true * finite, axis=axis) + infinite_where_nonzero(lost)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
