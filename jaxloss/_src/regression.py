@@ -172,7 +172,6 @@ def huber(y_true: ArrayLike, y_pred: ArrayLike, *, delta: PositiveFloat = 1.0) -
         >>> print(jaxloss.huber([[0.0, 0.0]], [[0.5, 3.0]]))
         [1.3125]
     """
-    y_true, y_pred = pair(y_true, y_pred)
     return _huber(*pair(y_true, y_pred), delta)
 
 
@@ -189,11 +188,13 @@ def _huber(y_true: jax.Array, y_pred: jax.Array, delta: Any) -> jax.Array:
 @_huber.defjvp
 def _huber_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
     (y_true, y_pred, delta), (d_true, d_pred, d_delta) = primals, tangents
-    error = y_pred - y_true
     # d/de = clip(e, -delta, delta) (= e at |e| == delta, as in Keras) and d/d delta = max(|e| - delta, 0),
-    # both written with max/min and sums only: no select, abs or clamp for XLA's CPU fusions to stop at.
-    above, below = jnp.maximum(error - delta, 0.0), jnp.minimum(error + delta, 0.0)
-    d_out = (error - above - below) * (d_pred - d_true) + (above - below) * d_delta
+    # computed from y_pred, y_true and -delta only: XLA would share the value's e = y_pred - y_true or its
+    # broadcast delta between the value's pass and the gradient's, and write that array to memory.
+    minus_delta = -delta
+    slope = -jnp.maximum(y_true - jnp.maximum(y_pred, y_true + minus_delta), minus_delta)
+    outside = jnp.maximum(jnp.maximum(y_pred - y_true, y_true - y_pred) + minus_delta, 0.0)
+    d_out = slope * (d_pred - d_true) + outside * d_delta
     return _huber(y_true, y_pred, delta), jnp.mean(d_out, axis=-1)
 
 
