@@ -92,9 +92,9 @@ def _crossentropy_terms(y_true: jax.Array, logits: jax.Array, axis: int) -> tupl
     total = jnp.sum(exps, axis=axis, keepdims=True)
     minus_log_probs = jnp.log(total) - jnp.minimum(logits - top, 0.0)  # +inf at a -inf logit
     # Read at most max float, so a zero label on a -inf logit gives 0; the +inf a positive label on one
-    # gives comes back per row: min(t, excess) is t there and 0 elsewhere. Select-free: one fused pass.
+    # gives comes back per row: min(|t|, excess) is |t| there and 0 elsewhere. Select-free: one fused pass.
     finite = jnp.minimum(minus_log_probs, jnp.finfo(logits.dtype).max)
-    lost = jnp.sum(jnp.minimum(y_true, minus_log_probs - finite), axis=axis)
+    lost = jnp.sum(jnp.minimum(jnp.abs(y_true), minus_log_probs - finite), axis=axis)
     return exps, total, finite, jnp.sum(y_true * finite, axis=axis) + infinite_where_nonzero(lost)
 
 
@@ -221,13 +221,20 @@ def categorical_focal_crossentropy(
     weights = _class_weights(alpha, y_pred, axis)
     y_true = _smooth_categorical(y_true, label_smoothing, y_pred.shape[axis])
     if from_logits:
-        log_probs = log_softmax(y_pred, axis)
+        # log p floored at -max float, so a zero label (or weight) on a -inf logit gives 0 without a select;
+        # the +inf a weighted label on one gives comes back per row (min(|w t|, excess) is |w t| there).
+        lowest = -jnp.finfo(y_pred.dtype).max
+        log_probs = log_softmax(y_pred, axis, lowest)
         one_minus_p = -jnp.expm1(log_probs)  # 1 - softmax without cancellation.
-    else:
-        probs = _normalized_probs(y_pred, axis)
-        log_probs = jnp.log(probs)
-        one_minus_p = 1.0 - probs
-    focal = weights * safe_power(one_minus_p, gamma) * times(y_true, 0.0 - log_probs)
+        weighted = weights * y_true
+        excess = lowest - jnp.minimum(y_pred, lowest)  # +inf at a -inf logit, else 0 (+inf included)
+        focal = weighted * safe_power(one_minus_p, gamma) * (0.0 - log_probs)
+        return jnp.sum(focal, axis=axis) + infinite_where_nonzero(
+            jnp.sum(jnp.minimum(jnp.abs(weighted), excess), axis=axis)
+        )
+    probs = _normalized_probs(y_pred, axis)
+    log_probs = jnp.log(probs)
+    focal = weights * safe_power(1.0 - probs, gamma) * times(y_true, 0.0 - log_probs)
     return jnp.sum(focal, axis=axis)
 
 

@@ -222,7 +222,9 @@ def _bce_parts(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> tuple
 def _binary_terms(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> tuple[jax.Array, jax.Array]:
     """Elementwise BCE and the focal base 1 - p_t."""
     if from_logits:
-        return _binary_from_logits(y_true, y_pred)  # 1 - p_t without cancellation, where 1 - sigmoid(x) would round to 0
+        return _binary_from_logits(
+            y_true, y_pred
+        )  # 1 - p_t without cancellation, where 1 - sigmoid(x) would round to 0
     positive, negative = _bce_parts(y_true, y_pred, from_logits)
     p_t = y_true * y_pred + (1.0 - y_true) * (1.0 - y_pred)  # Keras uses the unclipped y_pred here.
     return positive + negative, 1.0 - p_t
