@@ -71,7 +71,7 @@ def smooth_l1(y_true: ArrayLike, y_pred: ArrayLike, *, beta: NonNegativeFloat = 
     """
     y_true, y_pred = pair(y_true, y_pred)
     error = y_pred - y_true
-    abs_error = jnp.maximum(error, -error)
+    abs_error = jnp.abs(error)
     clipped = jnp.minimum(abs_error, beta)
     # 0.5 c^2 / beta + (|e| - c) with c = min(|e|, beta): both pieces, no select; beta = 0 gives |e|.
     quadratic = 0.5 * jnp.square(clipped) / jnp.where(jnp.asarray(beta) > 0, beta, 1.0)

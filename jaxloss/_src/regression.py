@@ -178,7 +178,7 @@ def huber(y_true: ArrayLike, y_pred: ArrayLike, *, delta: PositiveFloat = 1.0) -
 @jax.custom_jvp
 def _huber(y_true: jax.Array, y_pred: jax.Array, delta: Any) -> jax.Array:
     error = y_pred - y_true
-    abs_error = jnp.maximum(error, -error)  # |e| as a max: XLA's CPU fusions take it, not `abs`
+    abs_error = jnp.abs(error)
     # One expression for both pieces, without a select (XLA's CPU fusions stop at selects): with
     # c = min(|e|, delta), 0.5 c^2 + delta (|e| - c) is 0.5 e^2 inside and delta |e| - 0.5 delta^2 outside.
     clipped = jnp.minimum(abs_error, delta)
@@ -227,8 +227,8 @@ def _log_cosh(y_true: jax.Array, y_pred: jax.Array) -> jax.Array:
     x = y_pred - y_true
     # log(cosh(x)) = |x| + log((1 + exp(-2|x|)) / 2) = |x| + log1p(expm1(-2|x|) / 2) never overflows cosh,
     # and without Keras's x + softplus(-2x) - log 2 it keeps its relative precision for small x (1e-3: 2e-4
-    # instead of 1e3). Select-free (|x| as a max), so XLA's CPU fusion reads both inputs once.
-    magnitude = jnp.maximum(x, -x)
+    # instead of 1e3). Select-free, so XLA's CPU fusion reads both inputs once.
+    magnitude = jnp.abs(x)
     return magnitude + jnp.log1p(0.5 * jnp.expm1(-2.0 * magnitude))
 
 
