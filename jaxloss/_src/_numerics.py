@@ -167,15 +167,34 @@ def _power_by_constant_jvp(exponent: float, primals: tuple[jax.Array], tangents:
     return _power_by_constant(base, exponent), jax.jvp(lambda b: _guarded_power(b, exponent), (base,), (d_base,))[1]
 
 
+def _bits(dtype: Any) -> tuple[Any, int, int]:
+    """The same-width integer type, the mantissa width and the exponent bias of a float dtype."""
+    info = jnp.finfo(dtype)
+    return (jnp.int64 if info.bits == 64 else jnp.int32), info.nmant, info.maxexp - 1
+
+
+def _frexp_exponent(x: jax.Array) -> jax.Array:
+    """jnp.frexp(x)[1] for positive normal floats, read from the bits (a few integer ops; jnp.frexp's
+    handling of zeros, denormals and infinities is many more, and slow to compile)."""
+    int_type, mantissa, bias = _bits(x.dtype)
+    field = jax.lax.bitcast_convert_type(x, int_type) >> mantissa  # sign 0: the biased exponent
+    return (field - (bias - 1)).astype(jnp.int32)
+
+
+def _two_to(power: Any, dtype: Any) -> jax.Array:
+    """2.0 ** power, exactly, for integer powers in the normal range (jnp.ldexp(1, power) without its guards)."""
+    int_type, mantissa, bias = _bits(dtype)
+    return jax.lax.bitcast_convert_type((jnp.asarray(power).astype(int_type) + bias) << mantissa, dtype)
+
+
 def normalize(x: jax.Array, axis: Any) -> jax.Array:
     """Keras's L2 normalize, x * min(rsqrt(sum x^2), 1/eps), overflow-safe and NaN-free."""
     # Scale the largest magnitude to [0.5, 1) first, so sum(x^2) cannot overflow for huge x.
     largest = jax.lax.stop_gradient(jnp.max(jnp.abs(x), axis=axis, keepdims=True))
-    exponent = jnp.where((largest > 1.0) & jnp.isfinite(largest), jnp.frexp(largest)[1], 0)
+    exponent = jnp.where((largest > 1.0) & jnp.isfinite(largest), _frexp_exponent(largest), 0)
     # Two exact power-of-two factors: 1/largest itself may be denormal (flushed to 0) near 3e38.
     half = exponent // 2
-    one = jnp.ones_like(largest)
-    first, second = jnp.ldexp(one, -half), jnp.ldexp(one, half - exponent)
+    first, second = _two_to(-half, x.dtype), _two_to(half - exponent, x.dtype)
     xs = x * first * second
     square_sum = jnp.sum(jnp.square(xs), axis=axis, keepdims=True)
     # min(rsqrt(s), 1/eps) == rsqrt(max(s, eps^2)), in scaled units; the max keeps rsqrt off 0.
@@ -185,8 +204,7 @@ def normalize(x: jax.Array, axis: Any) -> jax.Array:
 def _scaled(x: jax.Array, exponent: Any) -> jax.Array:
     """x 2^-exponent, by two exact power-of-two factors: 2^-exponent itself may be denormal (flushed to 0)."""
     half = jnp.asarray(exponent) // 2
-    one = jnp.ones((), x.dtype)
-    return x * jnp.ldexp(one, -half) * jnp.ldexp(one, half - exponent)
+    return x * _two_to(-half, x.dtype) * _two_to(half - exponent, x.dtype)
 
 
 def _cosine_terms(a: jax.Array, b: jax.Array, axis: Any) -> tuple[jax.Array, ...]:
@@ -202,7 +220,7 @@ def _cosine_terms(a: jax.Array, b: jax.Array, axis: Any) -> tuple[jax.Array, ...
 
     def exponent(x: jax.Array) -> jax.Array:
         largest = jnp.max(jnp.abs(x), axis=axis, keepdims=True)
-        return jnp.where((largest > 1.0) & jnp.isfinite(largest), jnp.frexp(largest)[1], 0)
+        return jnp.where((largest > 1.0) & jnp.isfinite(largest), _frexp_exponent(largest), 0)
 
     plain = sums(0, 0)
     zeros = jnp.zeros_like(plain[0], jnp.int32)  # laid out as the rows (sharded batches)
