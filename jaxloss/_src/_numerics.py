@@ -302,9 +302,13 @@ def _log_softmax_jvp(axis: int, floor: float, primals: tuple[jax.Array], tangent
     return log_probs, tangent - jnp.sum(jnp.exp(log_probs) * tangent, axis=axis, keepdims=True)
 
 
-def infinite_where_nonzero(weight: jax.Array) -> jax.Array:
-    """+inf where `weight` is nonzero, 0 where it is 0: add it to restore an infinity lost to a 0 * inf guard."""
-    # Select-free: sign|w| / (1 - sign|w|) is 1/0 or 0/1. No large constant: XLA reassociates (w max)^2
-    # into w^2 * inf, which is NaN at w = 0.
-    indicator = jnp.sign(jnp.abs(weight))
-    return jax.lax.stop_gradient(indicator / (1.0 - indicator))
+def infinite_where(weight: jax.Array, excess: jax.Array) -> jax.Array:
+    """+inf where a nonzero weight meets an infinite excess, else 0; select-free.
+
+    Restores what `weight * x` loses when x is read at most max float (`excess = x - min(x, max)`,
+    0 or +inf), without 0 * inf.
+    """
+    # sign(min(|w|, excess)) is 1 exactly there, and 1/0 = inf, 0/1 = 0. No large constant: XLA rewrites
+    # (w max)^2 as w^2 max^2 = w^2 inf, which is NaN at w = 0.
+    both = jnp.sign(jnp.minimum(jnp.abs(weight), excess))
+    return jax.lax.stop_gradient(both / (1.0 - both))

@@ -27,7 +27,7 @@ from jaxloss._src._numerics import (
     as_float,
     as_labels,
     clip_probs,
-    infinite_where_nonzero,
+    infinite_where,
     is_zero,
     log_softmax,
     pair,
@@ -92,10 +92,11 @@ def _crossentropy_terms(y_true: jax.Array, logits: jax.Array, axis: int) -> tupl
     total = jnp.sum(exps, axis=axis, keepdims=True)
     minus_log_probs = jnp.log(total) - jnp.minimum(logits - top, 0.0)  # +inf at a -inf logit
     # Read at most max float, so a zero label on a -inf logit gives 0; the +inf a positive label on one
-    # gives comes back per row: min(|t|, excess) is |t| there and 0 elsewhere. Select-free: one fused pass.
-    finite = jnp.minimum(minus_log_probs, jnp.finfo(logits.dtype).max)
-    lost = jnp.sum(jnp.minimum(jnp.abs(y_true), minus_log_probs - finite), axis=axis)
-    return exps, total, finite, jnp.sum(y_true * finite, axis=axis) + infinite_where_nonzero(lost)
+    # gives comes back through the indicator. Select-free, and no second reduction: one fused pass.
+    big = jnp.finfo(logits.dtype).max
+    finite = jnp.minimum(minus_log_probs, big)
+    lost = infinite_where(y_true, minus_log_probs - finite)
+    return exps, total, finite, jnp.sum(y_true * finite + lost, axis=axis)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
@@ -222,16 +223,14 @@ def categorical_focal_crossentropy(
     y_true = _smooth_categorical(y_true, label_smoothing, y_pred.shape[axis])
     if from_logits:
         # log p floored at -max float, so a zero label (or weight) on a -inf logit gives 0 without a select;
-        # the +inf a weighted label on one gives comes back per row (min(|w t|, excess) is |w t| there).
+        # the +inf a weighted label on one gives comes back through the indicator.
         lowest = -jnp.finfo(y_pred.dtype).max
         log_probs = log_softmax(y_pred, axis, lowest)
         one_minus_p = -jnp.expm1(log_probs)  # 1 - softmax without cancellation.
         weighted = weights * y_true
         excess = lowest - jnp.minimum(y_pred, lowest)  # +inf at a -inf logit, else 0 (+inf included)
-        focal = weighted * safe_power(one_minus_p, gamma) * (0.0 - log_probs)
-        return jnp.sum(focal, axis=axis) + infinite_where_nonzero(
-            jnp.sum(jnp.minimum(jnp.abs(weighted), excess), axis=axis)
-        )
+        lost = infinite_where(weighted, excess)
+        return jnp.sum(weighted * safe_power(one_minus_p, gamma) * (0.0 - log_probs) + lost, axis=axis)
     probs = _normalized_probs(y_pred, axis)
     log_probs = jnp.log(probs)
     focal = weights * safe_power(1.0 - probs, gamma) * times(y_true, 0.0 - log_probs)

@@ -21,7 +21,7 @@ from jaxloss._src._numerics import (
     EPSILON,
     clip,
     clip_probs,
-    infinite_where_nonzero,
+    infinite_where,
     is_zero,
     log_softmax,
     pair,
@@ -194,7 +194,8 @@ def _binary_from_logits(y_true: jax.Array, y_pred: jax.Array) -> tuple[jax.Array
     # The weight of the side that grows with |x|: 1 - t for x > 0, t for x < 0, 1/2 (both) at 0.
     weight = 0.5 * ((1.0 - y_true) * (1.0 + sign) + y_true * (1.0 - sign))
     excess = jnp.abs(y_pred) - magnitude  # +inf at an infinite logit, else 0
-    bce = weight * magnitude + jnp.log1p(small) + jnp.minimum(infinite_where_nonzero(weight), excess)
+    lost = infinite_where(weight, excess)
+    bce = weight * magnitude + jnp.log1p(small) + lost
     # 1 - p_t = t sigmoid(-x) + (1 - t) sigmoid(x): the growing side's weight on sigmoid(|x|), the rest on e / (1 + e).
     return bce, (weight + (1.0 - weight) * small) / (1.0 + small)
 

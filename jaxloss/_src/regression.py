@@ -7,7 +7,6 @@ returns shape `y_pred.shape[:-1]` (after Keras's rank matching).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import jax
