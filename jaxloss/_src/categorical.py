@@ -85,11 +85,16 @@ def _normalized_probs(y_pred: jax.Array, axis: int) -> jax.Array:
     return clip_probs(y_pred * safe_divide(jnp.ones_like(total), total))
 
 
-def _crossentropy_terms(y_true: jax.Array, logits: jax.Array, axis: int) -> tuple[jax.Array, ...]:
-    """exp(x - max) and its sum over `axis`, -log p read at most max float, and the crossentropy."""
+def _softmax_terms(logits: jax.Array, axis: int = -1) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """The row max (+inf read as max float), exp(logits - max), and the sum of those over `axis`."""
     top = row_max(logits, axis)
     exps = jnp.exp(jnp.minimum(logits - top, 0.0))  # a +inf logit: inf - max float = inf -> 0, sharing the mass
-    total = jnp.sum(exps, axis=axis, keepdims=True)
+    return top, exps, jnp.sum(exps, axis=axis, keepdims=True)
+
+
+def _crossentropy_terms(y_true: jax.Array, logits: jax.Array, axis: int) -> tuple[jax.Array, ...]:
+    """exp(x - max) and its sum over `axis`, -log p read at most max float, and the crossentropy."""
+    top, exps, total = _softmax_terms(logits, axis)
     minus_log_probs = jnp.log(total) - jnp.minimum(logits - top, 0.0)  # +inf at a -inf logit
     # Read at most max float, so a zero label on a -inf logit gives 0; the +inf a positive label on one
     # gives comes back through the indicator. Select-free, and no second reduction: one fused pass.
@@ -267,19 +272,17 @@ def _pick(values: jax.Array, labels: jax.Array) -> tuple[jax.Array, jax.Array]:
     return jnp.take_along_axis(values, index[..., None], axis=-1)[..., 0], in_range
 
 
-def _max_and_log_normalizer(logits: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """The row max (+inf read as max float) and log sum exp(logits - max), over the last axis."""
-    top = row_max(logits)
-    shifted = jnp.minimum(logits - top, 0.0)  # a +inf logit: inf - max float = inf -> 0, sharing the mass
-    return top, jnp.log(jnp.sum(jnp.exp(shifted), axis=-1, keepdims=True))
+def _sparse_terms(labels: jax.Array, logits: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
+    """exp(x - max) and its row sum, and -log softmax(logits)[label], the label's logit gathered."""
+    top, exps, total = _softmax_terms(logits)
+    picked = jnp.take_along_axis(logits, labels[..., None], axis=-1)
+    return exps, total, (jnp.log(total) - jnp.minimum(picked - top, 0.0))[..., 0]
 
 
 @jax.custom_jvp
 def _sparse_crossentropy_from_logits(labels: jax.Array, logits: jax.Array) -> jax.Array:
     """-log softmax(logits)[label] for labels in range: the label's logit is gathered, nothing [..., K] is stored."""
-    top, log_normalizer = _max_and_log_normalizer(logits)
-    picked = jnp.take_along_axis(logits, labels[..., None], axis=-1)
-    return (log_normalizer - jnp.minimum(picked - top, 0.0))[..., 0]
+    return _sparse_terms(labels, logits)[-1]
 
 
 def _at_label(labels: jax.Array, tangent: jax.Array) -> jax.Array:
@@ -294,11 +297,7 @@ def _at_label(labels: jax.Array, tangent: jax.Array) -> jax.Array:
 @_sparse_crossentropy_from_logits.defjvp
 def _sparse_crossentropy_from_logits_jvp(primals: tuple[jax.Array, jax.Array], tangents: tuple[Any, jax.Array]) -> Any:
     (labels, logits), (_, tangent) = primals, tangents
-    top = row_max(logits)
-    exps = jnp.exp(jnp.minimum(logits - top, 0.0))
-    total = jnp.sum(exps, axis=-1, keepdims=True)
-    picked = jnp.take_along_axis(logits, labels[..., None], axis=-1)
-    value = (jnp.log(total) - jnp.minimum(picked - top, 0.0))[..., 0]
+    exps, total, value = _sparse_terms(labels, logits)
     # The stored exponentials serve the normalizer and the softmax, as in optax: one exp per logit.
     probs = exps / total
     return value, jnp.sum(probs * tangent - _at_label(labels, tangent), -1)
@@ -307,7 +306,8 @@ def _sparse_crossentropy_from_logits_jvp(primals: tuple[jax.Array, jax.Array], t
 @jax.custom_jvp
 def _smoothed_sparse_crossentropy_from_logits(labels: jax.Array, logits: jax.Array, smoothing: jax.Array) -> jax.Array:
     """-sum_k t_k log softmax(logits)_k with t = (1 - s) one_hot(label) + s / K, without forming t."""
-    top, log_normalizer = _max_and_log_normalizer(logits)
+    top, _, total = _softmax_terms(logits)
+    log_normalizer = jnp.log(total)
     shifted = jnp.minimum(logits - top, 0.0)
     picked = jnp.take_along_axis(shifted, labels[..., None], axis=-1)
     # sum_k t_k = 1, so the normalizer enters once; the uniform part needs only the row mean of the logits.
@@ -318,7 +318,8 @@ def _smoothed_sparse_crossentropy_from_logits(labels: jax.Array, logits: jax.Arr
 @_smoothed_sparse_crossentropy_from_logits.defjvp
 def _smoothed_sparse_crossentropy_from_logits_jvp(primals: Any, tangents: Any) -> Any:
     (labels, logits, smoothing), (_, tangent, d_smoothing) = primals, tangents
-    top, log_normalizer = _max_and_log_normalizer(logits)
+    top, _, total = _softmax_terms(logits)
+    log_normalizer = jnp.log(total)
     shifted = jnp.minimum(logits - top, 0.0)
     probs = jnp.exp(shifted - log_normalizer)
     at_label = _at_label(labels, tangent)

@@ -179,6 +179,11 @@ def _smooth_binary(y_true: jax.Array, label_smoothing: float) -> jax.Array:
     return y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
 
 
+def _sign_and_magnitude(x: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """sign(x) and |x| read at most max float (finite, so no 0 * inf)."""
+    return jnp.sign(x), jnp.minimum(jnp.abs(x), jnp.finfo(x.dtype).max)
+
+
 @jax.custom_jvp
 def _binary_from_logits(y_true: jax.Array, y_pred: jax.Array) -> tuple[jax.Array, jax.Array]:
     """Elementwise BCE, t softplus(-x) + (1 - t) softplus(x), and the focal base 1 - p_t, in one fused pass.
@@ -188,8 +193,7 @@ def _binary_from_logits(y_true: jax.Array, y_pred: jax.Array) -> tuple[jax.Array
     logit whose label agrees with it gives 0 (no 0 * inf); a disagreeing label's +inf comes back through
     the indicator. The derivatives are given below, with sigmoids, exact at x = 0 to any order.
     """
-    sign = jnp.sign(y_pred)
-    magnitude = jnp.minimum(jnp.abs(y_pred), jnp.finfo(y_pred.dtype).max)
+    sign, magnitude = _sign_and_magnitude(y_pred)
     small = jnp.exp(-magnitude)
     # The weight of the side that grows with |x|: 1 - t for x > 0, t for x < 0, 1/2 (both) at 0.
     weight = 0.5 * ((1.0 - y_true) * (1.0 + sign) + y_true * (1.0 - sign))
@@ -205,7 +209,8 @@ def _binary_from_logits_jvp(primals: tuple[jax.Array, jax.Array], tangents: tupl
     (y_true, y_pred), (d_true, d_pred) = primals, tangents
     # dBCE/dx = sigmoid(x) - t; dBCE/dt = softplus(-x) - softplus(x) = -x, read at most max float (finite
     # times a 0 tangent). d(1 - p_t)/dx = (1 - 2t) sigmoid(x) sigmoid(-x); d(1 - p_t)/dt = -tanh(x / 2).
-    clipped = jnp.sign(y_pred) * jnp.minimum(jnp.abs(y_pred), jnp.finfo(y_pred.dtype).max)
+    sign, magnitude = _sign_and_magnitude(y_pred)
+    clipped = sign * magnitude
     up, down = jax.nn.sigmoid(y_pred), jax.nn.sigmoid(-y_pred)
     d_bce = (up - y_true) * d_pred - clipped * d_true
     d_base = (1.0 - 2.0 * y_true) * up * down * d_pred - jnp.tanh(0.5 * y_pred) * d_true
@@ -224,9 +229,8 @@ def _bce_parts(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> tuple
 def _binary_terms(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> tuple[jax.Array, jax.Array]:
     """Elementwise BCE and the focal base 1 - p_t."""
     if from_logits:
-        return _binary_from_logits(
-            y_true, y_pred
-        )  # 1 - p_t without cancellation, where 1 - sigmoid(x) would round to 0
+        # 1 - p_t without cancellation, where 1 - sigmoid(x) would round to 0.
+        return _binary_from_logits(y_true, y_pred)
     positive, negative = _bce_parts(y_true, y_pred, from_logits)
     p_t = y_true * y_pred + (1.0 - y_true) * (1.0 - y_pred)  # Keras uses the unclipped y_pred here.
     return positive + negative, 1.0 - p_t
