@@ -207,28 +207,30 @@ def _scaled(x: jax.Array, exponent: Any) -> jax.Array:
     return x * _two_to(-half, x.dtype) * _two_to(half - exponent, x.dtype)
 
 
+def _exponent(x: jax.Array, axis: Any) -> jax.Array:
+    """Per row, e >= 0 with the largest magnitude of x 2^-e in [0.5, 1) (0 where it is at most 1 or not finite)."""
+    largest = jnp.max(jnp.abs(x), axis=axis, keepdims=True)
+    return jnp.where((largest > 1.0) & jnp.isfinite(largest), _frexp_exponent(largest), 0)
+
+
+def _sums(a: jax.Array, b: jax.Array, axis: Any, keepdims: bool = True) -> tuple[jax.Array, ...]:
+    """sum(a^2), sum(b^2), sum(a b) over axis: one fused pass."""
+    return tuple(jnp.sum(u * v, axis=axis, keepdims=keepdims) for u, v in ((a, a), (b, b), (a, b)))
+
+
 def _cosine_terms(a: jax.Array, b: jax.Array, axis: Any) -> tuple[jax.Array, ...]:
     """Per row: exponents e_a, e_b and the sums of a', b' = a 2^-e_a, b 2^-e_b (squares and product).
 
     One fused pass with e = 0. Only if a squared norm overflows somewhere in the batch (vectors beyond
     about 1e19) is each row's largest magnitude scaled to [0.5, 1) first, at the cost of two more passes.
     """
-
-    def sums(e_a: Any, e_b: Any) -> tuple[jax.Array, ...]:
-        sa, sb = _scaled(a, e_a), _scaled(b, e_b)
-        return tuple(jnp.sum(u * v, axis=axis, keepdims=True) for u, v in ((sa, sa), (sb, sb), (sa, sb)))
-
-    def exponent(x: jax.Array) -> jax.Array:
-        largest = jnp.max(jnp.abs(x), axis=axis, keepdims=True)
-        return jnp.where((largest > 1.0) & jnp.isfinite(largest), _frexp_exponent(largest), 0)
-
-    plain = sums(0, 0)
+    plain = _sums(a, b, axis)
     zeros = jnp.zeros_like(plain[0], jnp.int32)  # laid out as the rows (sharded batches)
     fits = jnp.all(jnp.isfinite(plain[0]) & jnp.isfinite(plain[1]))  # then |a.b| <= |a||b| fits too
 
     def scaled() -> tuple[jax.Array, ...]:
-        e_a, e_b = exponent(a), exponent(b)
-        return (e_a, e_b, *sums(e_a, e_b))
+        e_a, e_b = _exponent(a, axis), _exponent(b, axis)
+        return (e_a, e_b, *_sums(_scaled(a, e_a), _scaled(b, e_b), axis))
 
     return jax.lax.cond(fits, lambda: (zeros, zeros, *plain), scaled)
 
@@ -254,12 +256,19 @@ def cosine(a: jax.Array, b: jax.Array, axis: Any) -> jax.Array:
     derivative given directly: one elementwise pass per input, no normalized copies kept.
     """
     floor = jnp.asarray(EPSILON**2, a.dtype)
-    s_aa, s_bb, s_ab = (jnp.sum(u * v, axis=axis) for u, v in ((a, a), (b, b), (a, b)))
-    value = s_ab * jax.lax.rsqrt(jnp.maximum(s_aa, floor)) * jax.lax.rsqrt(jnp.maximum(s_bb, floor))
-    # s - s is 0, or NaN where a squared norm overflowed: the flag comes out of the same single fused pass.
-    flagged = value + (s_aa - s_aa) + (s_bb - s_bb)
+
+    def plain(a: jax.Array, b: jax.Array) -> jax.Array:
+        s_aa, s_bb, s_ab = _sums(a, b, axis, keepdims=False)
+        value = s_ab * jax.lax.rsqrt(jnp.maximum(s_aa, floor)) * jax.lax.rsqrt(jnp.maximum(s_bb, floor))
+        # s - s is 0, or NaN where a squared norm overflowed: the flag comes out of the same single fused pass.
+        return value + (s_aa - s_aa) + (s_bb - s_bb)
+
+    flagged = plain(a, b)
     fits = ~jnp.any(jnp.isnan(flagged))
-    return jax.lax.cond(fits, lambda: flagged, lambda: jnp.squeeze(_cosine_factors(a, b, axis)[0], axis))
+    # Overflow: the cosine is scale-free, and a row scaled to a largest magnitude in [0.5, 1) is far above eps.
+    return jax.lax.cond(
+        fits, lambda: flagged, lambda: plain(_scaled(a, _exponent(a, axis)), _scaled(b, _exponent(b, axis)))
+    )
 
 
 @cosine.defjvp
