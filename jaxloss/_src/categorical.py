@@ -269,13 +269,13 @@ def _pick(values: jax.Array, labels: jax.Array) -> tuple[jax.Array, jax.Array]:
     num_classes = values.shape[-1]
     in_range = (labels >= 0) & (labels < num_classes)
     index = jnp.clip(labels, 0, num_classes - 1)
-    return jnp.take_along_axis(values, index[..., None], axis=-1)[..., 0], in_range
+    return jnp.take_along_axis(values, index[..., None], axis=-1, mode="promise_in_bounds")[..., 0], in_range
 
 
 def _sparse_terms(labels: jax.Array, logits: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
     """exp(x - max) and its row sum, and -log softmax(logits)[label], the label's logit gathered."""
     top, exps, total = _softmax_terms(logits)
-    picked = jnp.take_along_axis(logits, labels[..., None], axis=-1)
+    picked = jnp.take_along_axis(logits, labels[..., None], axis=-1, mode="promise_in_bounds")
     return exps, total, (jnp.log(total) - jnp.minimum(picked - top, 0.0))[..., 0]
 
 
@@ -309,7 +309,7 @@ def _smoothed_sparse_crossentropy_from_logits(labels: jax.Array, logits: jax.Arr
     top, _, total = _softmax_terms(logits)
     log_normalizer = jnp.log(total)
     shifted = jnp.minimum(logits - top, 0.0)
-    picked = jnp.take_along_axis(shifted, labels[..., None], axis=-1)
+    picked = jnp.take_along_axis(shifted, labels[..., None], axis=-1, mode="promise_in_bounds")
     # sum_k t_k = 1, so the normalizer enters once; the uniform part needs only the row mean of the logits.
     mean_shifted = jnp.mean(shifted, axis=-1, keepdims=True)
     return (log_normalizer - (1.0 - smoothing) * picked - smoothing * mean_shifted)[..., 0]
@@ -325,7 +325,7 @@ def _smoothed_sparse_crossentropy_from_logits_jvp(primals: Any, tangents: Any) -
     at_label = _at_label(labels, tangent)
     d_logits = jnp.sum(probs * tangent - (1.0 - smoothing) * at_label, -1) - smoothing * jnp.mean(tangent, -1)
     # d/ds = log p_label - mean_k log p_k.
-    picked = jnp.take_along_axis(shifted, labels[..., None], axis=-1)[..., 0]
+    picked = jnp.take_along_axis(shifted, labels[..., None], axis=-1, mode="promise_in_bounds")[..., 0]
     d_s = (picked - jnp.mean(shifted, axis=-1)) * d_smoothing
     return _smoothed_sparse_crossentropy_from_logits(labels, logits, smoothing), d_logits + d_s
 
