@@ -3,8 +3,11 @@
 Each candidate is jitted and reduced to a scalar mean; the forward pass and
 `value_and_grad` w.r.t. `y_pred` are timed with the candidates interleaved,
 and the median of `--runs` calls is reported in ms. The ratio is jaxloss /
-the fastest peer (< 1: jaxloss is faster). The floor is the time to read the
-inputs once (`jnp.sum` over `y_true` and `y_pred`).
+the fastest peer (< 1: jaxloss is faster): the median over the runs of the
+two calls' ratio within each run, so a slow moment of the machine slows both
+sides of a ratio. The floor is the time to read the inputs once (`jnp.sum`
+over `y_true` and `y_pred`). Compile times (trace, lower, compile) are the
+median of three, the candidates interleaved.
 
     python benchmarks/speed.py [--runs 15] [--shapes 4096x512,8192x1024] [--only huber,...] [--write benchmarks/RESULTS.md]
 
@@ -164,20 +167,32 @@ Where jaxloss is still slower, the profiles show what the exactness costs:
 
 - **Hinge:** Keras's batch-wide test "every label is 0 or 1" must read `y_true` before any loss term
   (optax does no test and takes {-1, 1} labels only): 24 MB read against optax's 16 MB at 4096x512, a
-  floor of 1.5x for the forward pass. `lax.cond` keeps each branch one fused pass.
+  floor of 1.5x for the forward pass (1.4-1.7x measured alone, more after another candidate's gradient
+  has flushed the caches). `lax.cond` keeps each branch one fused pass; the label flag as arithmetic
+  (`t + b (t - 1)`) instead of a cond, and one pass with both readings, measured no faster.
 - **CCE / sparse CE from logits:** the same passes as optax's (row max, exponentials, loss; the gradient
   from the stored exponentials), plus the elementwise work that keeps `+inf` and `-inf` logits exact
-  (optax and Keras give NaN there). The same program without those guards measured 1.07-1.1x optax.
-  At the language-model shape the bf16 logits are computed in float32 (optax stays in bf16).
-- **Cosine similarity:** three sums (|a|^2, |b|^2, a.b) in one fused pass, as optax's; a batch whose squared
-  norms overflow (vectors beyond about 1e19, where Keras's norm gives 0) is recomputed with each row scaled
-  by a power of two, under a `lax.cond`. The flag costs the forward pass up to a third; the cond's second
-  branch is what makes its compile time 0.2-0.4 s (a trivial `lax.cond` alone takes 0.08 s to compile).
-  Computing both readings in one pass instead needs eight sums, which XLA does not fuse (eight passes).
+  (optax and Keras give NaN there). Measured at 4096x512 and 8192x1024, against optax's 1.0: the same
+  program without guards 1.0-1.05x; with `-log p` read at most max float (a zero label on a `-inf` logit
+  gives 0) 1.1-1.15x; with the `+inf` a positive label on a `-inf` logit gives restored elementwise
+  (jaxloss) 1.5-1.6x; restored per row instead (a second reduction in the pass) 1.4-1.5x. A select, or
+  `s max + s max`, is slower still. At the language-model shape the bf16 logits are converted to float32
+  in memory before the fused pass (optax stays in bf16), about 1.05x.
+- **Cosine similarity:** the two squared norms, then the dot product scaled by both inverse norms in a
+  dependent reduction (optax's shape of computation: three independent sums in one pass measured 1.2-1.5x
+  optax). A batch whose squared norms overflow (vectors beyond about 1e19, where Keras's norm gives 0)
+  is recomputed with each row scaled by a power of two, under a `lax.cond`: that branch is its compile
+  time (0.13-0.18 s against Keras's 0.05 s; a `lax.cond` with a trivial second branch alone compiles in
+  0.09-0.12 s). Without the cond, always scaling, it compiles in 0.12 s and runs 5.5x slower.
 - **CTC at 32x200x40x40:** the forward-backward derivative runs the alpha and the beta recursions as two
-  sequential scans of 200 steps; at this batch the per-step overhead dominates.
+  scans of 200 steps, about 12 small kernels per step, each step on a 32x81 lattice: per-step overhead
+  dominates. Measured (value_and_grad, optax 1.0): jaxloss 1.4-1.5x; the same recursions in plain
+  float32 log space, as optax's (no double-float pairs), 1.23x, where optax's gradient error is 10-2900x
+  jaxloss's (`benchmarks/ctc_precision.py`); without the per-frame rescaling, 1.4x and 17x the gradient error at
+  4x500x100x100; alpha and beta in one scan, 8.4 ms against 7.0 ms for the two; `unroll=2..8`, no change.
 - **Noise:** programs with identical fusions (KL divergence and Keras's) measure 0.9-1.2x of each other
   from run to run; at 8192x1024 (32 MB per array) forward times swing by 2-4x on this 2-core machine.
+  The ratios are therefore medians of ratios paired within each run.
 """
 
 
@@ -199,10 +214,11 @@ def measure(name: str, shape: tuple[int, ...], runs: int, seed: int = 0) -> dict
     floor = jax.jit(lambda t, p: sum(jnp.sum(x) for x in jax.tree.leaves((t, p))))
     results: dict[str, dict[str, float]] = {k: {"fwd": [], "vg": []} for k in candidates}  # type: ignore[misc]
     floor_times = []
-    for k in candidates:  # warm-up and compile times
-        start = time.perf_counter()
-        jax.jit(lambda t, p, f=candidates[k]: f(t, p)).lower(y_true, y_pred).compile()
-        results[k]["compile"] = time.perf_counter() - start  # type: ignore[assignment]
+    for _ in range(3):  # compile times, interleaved: the first compile in a process pays one-time costs
+        for k in candidates:
+            results[k].setdefault("compiles", []).append(_timed(lambda k=k: _compiled(candidates[k], y_true, y_pred)))
+    for k in candidates:  # warm-up and temporary memory
+        results[k]["compile"] = statistics.median(results[k].pop("compiles"))  # type: ignore[assignment, arg-type]
         jax.block_until_ready(fwd[k](y_true, y_pred))
         jax.block_until_ready(vg[k](y_pred, y_true))
         temp = jax.jit(vg[k]).lower(y_pred, y_true).compile().memory_analysis()
@@ -213,10 +229,20 @@ def measure(name: str, shape: tuple[int, ...], runs: int, seed: int = 0) -> dict
         for k in candidates:
             results[k]["fwd"].append(_timed(lambda k=k: fwd[k](y_true, y_pred)))  # type: ignore[attr-defined]
             results[k]["vg"].append(_timed(lambda k=k: vg[k](y_pred, y_true)))  # type: ignore[attr-defined]
-    out = {k: {**v, "fwd": statistics.median(v["fwd"]) * 1e3, "vg": statistics.median(v["vg"]) * 1e3}
+    out = {k: {**v, "fwd": statistics.median(v["fwd"]) * 1e3, "vg": statistics.median(v["vg"]) * 1e3,
+               "runs": {"fwd": v["fwd"], "vg": v["vg"]}}
            for k, v in results.items()}  # type: ignore[arg-type]  # fmt: skip
     out["floor"] = {"fwd": statistics.median(floor_times) * 1e3}
     return out
+
+
+def _compiled(f: Loss, y_true: jax.Array, y_pred: jax.Array) -> object:
+    return jax.jit(lambda t, p: f(t, p)).lower(y_true, y_pred).compile()
+
+
+def paired_ratio(ours: list[float], peer: list[float]) -> float:
+    """The median over runs of ours / peer, each pair timed back to back in one run."""
+    return statistics.median(a / b for a, b in zip(ours, peer, strict=True))
 
 
 def main() -> int:
@@ -244,7 +270,10 @@ def main() -> int:
         peers = [k for k in r if k not in ("jaxloss", "floor")]
         best_fwd = min(peers, key=lambda k: r[k]["fwd"])
         best_vg = min(peers, key=lambda k: r[k]["vg"])
-        ratio = (r["jaxloss"]["fwd"] / r[best_fwd]["fwd"], r["jaxloss"]["vg"] / r[best_vg]["vg"])
+        ratio = tuple(
+            paired_ratio(r["jaxloss"]["runs"][m], r[best]["runs"][m])  # type: ignore[index]
+            for m, best in (("fwd", best_fwd), ("vg", best_vg))
+        )
         ratios += list(ratio)
         ours = r["jaxloss"]
         keras_compile = f"{r['keras']['compile']:.2f}" if "keras" in r else "-"
