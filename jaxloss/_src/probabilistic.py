@@ -88,8 +88,30 @@ def kl_divergence(
     if from_logits:
         # Exact, as optax and torch: t unclipped, 0 log 0 = 0, and times() keeps 0 * (-inf log p) at 0.
         return jnp.sum(_x_log_x(y_true) - times(y_true, log_p), axis=-1)
-    y_true = clip(y_true, EPSILON, 1.0)
-    return jnp.sum(y_true * (jnp.log(y_true) - log_p), axis=-1)
+    return _clipped_kl_divergence(y_true, y_pred)
+
+
+@jax.custom_jvp
+def _clipped_kl_divergence(y_true: jax.Array, y_pred: jax.Array) -> jax.Array:
+    """sum t (log t - log p) over the last axis, t and p clipped to [eps, 1] (Keras's)."""
+    t = clip(y_true, EPSILON, 1.0)
+    return jnp.sum(t * (jnp.log(t) - jnp.log(clip(y_pred, EPSILON, 1.0))), axis=-1)
+
+
+@_clipped_kl_divergence.defjvp
+def _clipped_kl_divergence_jvp(primals: tuple[jax.Array, jax.Array], tangents: tuple[jax.Array, jax.Array]) -> Any:
+    (y_true, y_pred), (d_true, d_pred) = primals, tangents
+    # The clips' derivatives (jnp.clip's: 1 inside, 1/2 at a bound), written apart from the value's clips:
+    # XLA would otherwise share the clipped arrays between the two passes and write them to memory.
+    t, p = jnp.clip(y_true, EPSILON, 1.0), jnp.clip(y_pred, EPSILON, 1.0)
+    d_t = (jnp.log(t) + 1.0 - jnp.log(p)) * _clip_slope(y_true) * d_true
+    return _clipped_kl_divergence(y_true, y_pred), jnp.sum(d_t - (t / p) * _clip_slope(y_pred) * d_pred, axis=-1)
+
+
+def _clip_slope(x: jax.Array) -> jax.Array:
+    """d clip(x, eps, 1) / dx as jnp.clip's: 1 inside, 1/2 at either bound, 0 outside."""
+    inside = (x > EPSILON) & (x < 1.0)
+    return jnp.where(inside, 1.0, jnp.where((x == EPSILON) | (x == 1.0), 0.5, 0.0)).astype(x.dtype)
 
 
 def _x_log_x(x: jax.Array) -> jax.Array:
