@@ -187,9 +187,10 @@ Where jaxloss is still slower, the profiles show what the exactness costs:
 - **CTC at 32x200x40x40:** the forward-backward derivative runs the alpha and the beta recursions as two
   scans of 200 steps, about 12 small kernels per step, each step on a 32x81 lattice: per-step overhead
   dominates. Measured (value_and_grad, optax 1.0): jaxloss 1.4-1.5x; the same recursions in plain
-  float32 log space, as optax's (no double-float pairs), 1.23x, where optax's gradient error is 10-2900x
-  jaxloss's (`benchmarks/ctc_precision.py`); without the per-frame rescaling, 1.4x and 17x the gradient error at
-  4x500x100x100; alpha and beta in one scan, 8.4 ms against 7.0 ms for the two; `unroll=2..8`, no change.
+  float32 log space, as optax's (no double-float pairs), 1.23x, where optax's gradient error is
+  10-2900x jaxloss's (`benchmarks/ctc_precision.py`); without the per-frame rescaling, 1.4x and 17x
+  the gradient error at 4x500x100x100; alpha and beta in one scan, 8.4 ms against 7.0 ms for the two
+  (the recursions alone); `unroll=2..8`, no change.
 - **Noise:** programs with identical fusions (KL divergence and Keras's) measure 0.9-1.2x of each other
   from run to run; at 8192x1024 (32 MB per array) forward times swing by 2-4x on this 2-core machine.
   The ratios are therefore medians of ratios paired within each run.
