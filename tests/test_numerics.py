@@ -216,3 +216,32 @@ def test_cosine_from_three_sums_equals_the_normalized_vectors(huge_row):
     np.testing.assert_allclose(
         tangent, jax.jvp(lambda p: reference(t, p), (p,), (np.ones_like(p),))[1], rtol=2e-5, atol=1e-6
     )
+
+
+def test_kl_divergence_custom_derivative_equals_autodiff_of_the_clipped_formula():
+    """The clipped KL's hand-written JVP (jnp.clip's slopes: 1/2 at a bound, 0 outside) against plain
+    autodiff of Keras's formula, in both arguments, to second order, at the bounds and outside them."""
+    eps = np.float32(1e-7)
+
+    def plain(t, p):
+        t = jnp.clip(t, 1e-7, 1.0)
+        return jnp.sum(t * (jnp.log(t) - jnp.log(jnp.clip(p, 1e-7, 1.0))), axis=-1)
+
+    t = jnp.asarray([[0.0, eps, 0.3, 1.0, 1.5], [0.2, 0.2, 0.2, 0.2, 0.2]], jnp.float32)
+    p = jnp.asarray([[eps, 1.0, 0.5, 0.0, 2.0], [0.1, eps, 0.3, 0.4, 1.0]], jnp.float32)
+    weights = jnp.asarray([1.0, -2.0])
+
+    def total(f):
+        return lambda t, p: jnp.sum(f(t, p) * weights)
+
+    ours = total(jaxloss.kl_divergence)
+    np.testing.assert_allclose(ours(t, p), total(plain)(t, p), rtol=1e-6)
+    for argnum in (0, 1):
+        np.testing.assert_allclose(
+            jax.grad(ours, argnum)(t, p), jax.grad(total(plain), argnum)(t, p), rtol=1e-6, atol=1e-6
+        )
+        direction = jnp.ones_like(t)
+        hvp = lambda f, a=argnum: jax.jvp(  # noqa: E731
+            lambda x: jax.grad(f, a)(*((x, p) if a == 0 else (t, x))), ((t, p)[a],), (direction,)
+        )[1]
+        np.testing.assert_allclose(hvp(ours), hvp(total(plain)), rtol=1e-5, atol=1e-3)
