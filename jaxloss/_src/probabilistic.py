@@ -81,14 +81,14 @@ def kl_divergence(
         [0.1438]
     """
     y_true, y_pred = pair(y_true, y_pred)
+    if not (from_logits or log_target):
+        return _clipped_kl_divergence(y_true, y_pred)
     log_p = log_softmax(y_pred, -1) if from_logits else jnp.log(clip(y_pred, EPSILON, 1.0))
     if log_target:
         # times(): a -inf log-target (t = 0) gives 0, not 0 * inf.
         return jnp.sum(times(jnp.exp(y_true), y_true - log_p), axis=-1)
-    if from_logits:
-        # Exact, as optax and torch: t unclipped, 0 log 0 = 0, and times() keeps 0 * (-inf log p) at 0.
-        return jnp.sum(_x_log_x(y_true) - times(y_true, log_p), axis=-1)
-    return _clipped_kl_divergence(y_true, y_pred)
+    # Exact, as optax and torch: t unclipped, 0 log 0 = 0, and times() keeps 0 * (-inf log p) at 0.
+    return jnp.sum(_x_log_x(y_true) - times(y_true, log_p), axis=-1)
 
 
 @jax.custom_jvp
