@@ -290,6 +290,15 @@ def row_max(logits: jax.Array, axis: int = -1) -> jax.Array:
     return jnp.minimum(jnp.max(logits, axis=axis, keepdims=True), jnp.finfo(logits.dtype).max)
 
 
+def softmax_terms(logits: jax.Array, axis: int = -1) -> tuple[jax.Array, ...]:
+    """The row max (+inf read as max float, finite unless the row is all -inf), the shifted logits
+    min(logits - max, 0), their exponentials, and the sum of those over `axis`."""
+    top = row_max(logits, axis)
+    shifted = jnp.minimum(logits - top, 0.0)  # a +inf logit: inf - max float = inf -> 0, sharing the mass
+    exps = jnp.exp(shifted)
+    return top, shifted, exps, jnp.sum(exps, axis=axis, keepdims=True)
+
+
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2))
 def log_softmax(logits: jax.Array, axis: int, floor: float = -np.inf) -> jax.Array:
     """`max(jax.nn.log_softmax(logits), floor)` that also takes +inf logits: they share the mass.
@@ -299,10 +308,8 @@ def log_softmax(logits: jax.Array, axis: int, floor: float = -np.inf) -> jax.Arr
     `dx - sum(softmax * dx)`, so no min/max tie leaks into it (or into the Hessian).
     `floor=-max float` keeps log p finite for -inf logits, so that 0 * log p is 0.
     """
-    top = row_max(logits, axis)  # finite unless the row is all -inf
-    shifted = jnp.minimum(logits - top, 0.0)  # a +inf logit: inf - max float = inf -> 0, like the largest finite one
-    log_normalizer = jnp.log(jnp.sum(jnp.exp(shifted), axis=axis, keepdims=True))
-    return jnp.maximum(shifted - log_normalizer, floor)
+    _, shifted, _, total = softmax_terms(logits, axis)
+    return jnp.maximum(shifted - jnp.log(total), floor)
 
 
 @log_softmax.defjvp

@@ -31,9 +31,9 @@ from jaxloss._src._numerics import (
     is_zero,
     log_softmax,
     pair,
-    row_max,
     safe_divide,
     safe_power,
+    softmax_terms,
     times,
 )
 from jaxloss._src.checked import class_ids, probabilities, within
@@ -85,17 +85,10 @@ def _normalized_probs(y_pred: jax.Array, axis: int) -> jax.Array:
     return clip_probs(y_pred * safe_divide(jnp.ones_like(total), total))
 
 
-def _softmax_terms(logits: jax.Array, axis: int = -1) -> tuple[jax.Array, jax.Array, jax.Array]:
-    """The row max (+inf read as max float), exp(logits - max), and the sum of those over `axis`."""
-    top = row_max(logits, axis)
-    exps = jnp.exp(jnp.minimum(logits - top, 0.0))  # a +inf logit: inf - max float = inf -> 0, sharing the mass
-    return top, exps, jnp.sum(exps, axis=axis, keepdims=True)
-
-
 def _crossentropy_terms(y_true: jax.Array, logits: jax.Array, axis: int) -> tuple[jax.Array, ...]:
     """exp(x - max) and its sum over `axis`, -log p read at most max float, and the crossentropy."""
-    top, exps, total = _softmax_terms(logits, axis)
-    minus_log_probs = jnp.log(total) - jnp.minimum(logits - top, 0.0)  # +inf at a -inf logit
+    _, shifted, exps, total = softmax_terms(logits, axis)
+    minus_log_probs = jnp.log(total) - shifted  # +inf at a -inf logit
     # Read at most max float, so a zero label on a -inf logit gives 0; the +inf a positive label on one
     # gives comes back through the indicator. Select-free, and no second reduction: one fused pass.
     big = jnp.finfo(logits.dtype).max
@@ -274,7 +267,7 @@ def _pick(values: jax.Array, labels: jax.Array) -> tuple[jax.Array, jax.Array]:
 
 def _sparse_terms(labels: jax.Array, logits: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
     """exp(x - max) and its row sum, and -log softmax(logits)[label], the label's logit gathered."""
-    top, exps, total = _softmax_terms(logits)
+    top, _, exps, total = softmax_terms(logits)
     picked = jnp.take_along_axis(logits, labels[..., None], axis=-1, mode="promise_in_bounds")
     return exps, total, (jnp.log(total) - jnp.minimum(picked - top, 0.0))[..., 0]
 
@@ -306,9 +299,8 @@ def _sparse_crossentropy_from_logits_jvp(primals: tuple[jax.Array, jax.Array], t
 @jax.custom_jvp
 def _smoothed_sparse_crossentropy_from_logits(labels: jax.Array, logits: jax.Array, smoothing: jax.Array) -> jax.Array:
     """-sum_k t_k log softmax(logits)_k with t = (1 - s) one_hot(label) + s / K, without forming t."""
-    top, _, total = _softmax_terms(logits)
+    _, shifted, _, total = softmax_terms(logits)
     log_normalizer = jnp.log(total)
-    shifted = jnp.minimum(logits - top, 0.0)
     picked = jnp.take_along_axis(shifted, labels[..., None], axis=-1, mode="promise_in_bounds")
     # sum_k t_k = 1, so the normalizer enters once; the uniform part needs only the row mean of the logits.
     mean_shifted = jnp.mean(shifted, axis=-1, keepdims=True)
@@ -318,9 +310,8 @@ def _smoothed_sparse_crossentropy_from_logits(labels: jax.Array, logits: jax.Arr
 @_smoothed_sparse_crossentropy_from_logits.defjvp
 def _smoothed_sparse_crossentropy_from_logits_jvp(primals: Any, tangents: Any) -> Any:
     (labels, logits, smoothing), (_, tangent, d_smoothing) = primals, tangents
-    top, _, total = _softmax_terms(logits)
+    _, shifted, _, total = softmax_terms(logits)
     log_normalizer = jnp.log(total)
-    shifted = jnp.minimum(logits - top, 0.0)
     probs = jnp.exp(shifted - log_normalizer)
     at_label = _at_label(labels, tangent)
     d_logits = jnp.sum(probs * tangent - (1.0 - smoothing) * at_label, -1) - smoothing * jnp.mean(tangent, -1)
