@@ -105,6 +105,11 @@ def clip(x: jax.Array, low: float, high: float) -> jax.Array:
     return -jnp.maximum(-jnp.maximum(x, low), -high)
 
 
+def maximum_slope(x: jax.Array, floor: Any) -> jax.Array:
+    """d max(x, floor) / dx as jnp.maximum's: 1 above the floor, 1/2 at a tie, 0 below (and at NaN)."""
+    return jnp.where(x > floor, 1.0, jnp.where(x == floor, 0.5, 0.0)).astype(x.dtype)
+
+
 def clip_probs(p: jax.Array) -> jax.Array:
     """Keras's clip of probabilities to [eps, 1 - eps]."""
     return clip(p, EPSILON, 1.0 - EPSILON)
@@ -190,15 +195,12 @@ def _two_to(power: Any, dtype: Any) -> jax.Array:
 def normalize(x: jax.Array, axis: Any) -> jax.Array:
     """Keras's L2 normalize, x * min(rsqrt(sum x^2), 1/eps), overflow-safe and NaN-free."""
     # Scale the largest magnitude to [0.5, 1) first, so sum(x^2) cannot overflow for huge x.
-    largest = jax.lax.stop_gradient(jnp.max(jnp.abs(x), axis=axis, keepdims=True))
-    exponent = jnp.where((largest > 1.0) & jnp.isfinite(largest), _frexp_exponent(largest), 0)
-    # Two exact power-of-two factors: 1/largest itself may be denormal (flushed to 0) near 3e38.
-    half = exponent // 2
-    first, second = _two_to(-half, x.dtype), _two_to(half - exponent, x.dtype)
-    xs = x * first * second
+    exponent = _exponent(jax.lax.stop_gradient(x), axis)
+    xs = _scaled(x, exponent)
     square_sum = jnp.sum(jnp.square(xs), axis=axis, keepdims=True)
     # min(rsqrt(s), 1/eps) == rsqrt(max(s, eps^2)), in scaled units; the max keeps rsqrt off 0.
-    return xs * jax.lax.rsqrt(jnp.maximum(square_sum, jnp.square(EPSILON * first * second)))
+    floor = jnp.square(_scaled(jnp.full_like(square_sum, EPSILON), exponent))
+    return xs * jax.lax.rsqrt(jnp.maximum(square_sum, floor))
 
 
 def _scaled(x: jax.Array, exponent: Any) -> jax.Array:
@@ -242,9 +244,7 @@ def _cosine_factors(a: jax.Array, b: jax.Array, axis: Any) -> tuple[jax.Array, .
     floor_a, floor_b = (jnp.square(_scaled(jnp.full_like(e, EPSILON, a.dtype), e)) for e in (e_a, e_b))
     rho_a, rho_b = jax.lax.rsqrt(jnp.maximum(s_aa, floor_a)), jax.lax.rsqrt(jnp.maximum(s_bb, floor_b))
     # d max(s, floor)/ds: 1 above the floor, 0 below, 1/2 at a tie (as jnp.maximum's).
-    slope_a, slope_b = (
-        jnp.where(s > f, 1.0, jnp.where(s == f, 0.5, 0.0)) for s, f in ((s_aa, floor_a), (s_bb, floor_b))
-    )
+    slope_a, slope_b = maximum_slope(s_aa, floor_a), maximum_slope(s_bb, floor_b)
     return s_ab * rho_a * rho_b, e_a, e_b, rho_a, rho_b, slope_a, slope_b
 
 

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from jaxloss._src._numerics import pair
+from jaxloss._src._numerics import maximum_slope, pair
 from jaxloss._src.classes import Loss
 
 __all__ = [
@@ -51,7 +51,7 @@ def _mean_hinge_jvp(squared: bool, primals: tuple[jax.Array, jax.Array], tangent
     if squared:
         outer = 2.0 * jnp.maximum(margin, 0.0)
     else:  # jnp.maximum's own derivative, 1/2 at the kink
-        outer = jnp.where(margin > 0, 1.0, jnp.where(margin == 0, 0.5, 0.0))
+        outer = maximum_slope(margin, 0.0)
     return _mean_hinge(y_true, y_pred, squared), jnp.mean(outer * d_margin, axis=-1)
 
 

@@ -24,6 +24,7 @@ from jaxloss._src._numerics import (
     infinite_where,
     is_zero,
     log_softmax,
+    maximum_slope,
     pair,
     safe_power,
     times,
@@ -109,9 +110,8 @@ def _clipped_kl_divergence_jvp(primals: tuple[jax.Array, jax.Array], tangents: t
 
 
 def _clip_slope(x: jax.Array) -> jax.Array:
-    """d clip(x, eps, 1) / dx as jnp.clip's: 1 inside, 1/2 at either bound, 0 outside."""
-    inside = (x > EPSILON) & (x < 1.0)
-    return jnp.where(inside, 1.0, jnp.where((x == EPSILON) | (x == 1.0), 0.5, 0.0)).astype(x.dtype)
+    """d clip(x, eps, 1) / dx as jnp.clip's, min(max(x, eps), 1): 1 inside, 1/2 at either bound, 0 outside."""
+    return maximum_slope(x, EPSILON) * maximum_slope(-x, -1.0)
 
 
 def _x_log_x(x: jax.Array) -> jax.Array:
