@@ -245,3 +245,39 @@ def test_kl_divergence_custom_derivative_equals_autodiff_of_the_clipped_formula(
             lambda x: jax.grad(f, a)(*((x, p) if a == 0 else (t, x))), ((t, p)[a],), (direction,)
         )[1]
         np.testing.assert_allclose(hvp(ours), hvp(total(plain)), rtol=1e-5, atol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float16, jnp.bfloat16, jnp.float32])
+@pytest.mark.parametrize("shape", [(4, 4), (1, 16), (2, 4, 2)])
+def test_times_nonnegative_is_the_exact_product_but_zero_times_inf(dtype, shape):
+    """weight * x for x in [0, inf]: 0 * inf = 0, a nonzero weight on +inf gives +-inf, the rest exact.
+    Jitted and eager, at shapes where XLA's rewrites differ (folding the cap into one +inf gives NaN)."""
+    from jaxloss._src._numerics import times_nonnegative
+
+    info = jnp.finfo(dtype)
+    w = np.array([0.0, float(info.smallest_normal), 1.0, -2.0], np.float32)
+    x = np.array([0.0, 3.0, float(info.max), np.inf], np.float32)
+    ww, xx = (np.broadcast_to(a, (4, 4)).T if i == 0 else np.broadcast_to(a, (4, 4)) for i, a in enumerate((w, x)))
+    ww, xx = (jnp.asarray(a.reshape(shape), dtype) for a in (ww, xx))
+    w64, x64 = np.asarray(ww, np.float64), np.asarray(xx, np.float64)
+    with np.errstate(invalid="ignore"):  # 0 * inf, replaced by 0; products beyond max float overflow
+        expected = np.where(w64 == 0, 0.0, w64 * x64)
+        expected = np.where(np.abs(expected) > float(info.max), np.sign(expected) * np.inf, expected)
+    for fn in (times_nonnegative, jax.jit(times_nonnegative)):
+        got = fn(ww, xx)
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(np.asarray(got, np.float64), np.asarray(jnp.asarray(expected, dtype), np.float64))
+
+
+def test_crossentropies_from_logits_give_the_signed_infinity_of_a_nonzero_label():
+    """-sum t log p at a -inf logit is +inf for t > 0 and -inf for t < 0 (soft labels outside [0, 1])."""
+    logits = jnp.array([[1.0, 2.0, -jnp.inf]])
+    for sign in (1.0, -1.0):
+        t = jnp.array([[0.5, 0.5, sign * 1e-30]])
+        got = jax.jit(lambda t, x: jaxloss.categorical_crossentropy(t, x, from_logits=True))(t, logits)
+        assert float(got[0]) == sign * np.inf
+    # BCE at x = +inf: (1 - t) softplus(x) is +inf for t < 1 and -inf for t > 1, 0 at t = 1.
+    got = jax.jit(lambda t: jaxloss.binary_crossentropy(t, jnp.full((3, 1), jnp.inf), from_logits=True))(
+        jnp.array([[0.5], [1.0], [1.5]])
+    )
+    np.testing.assert_array_equal(got, [np.inf, 0.0, -np.inf])

@@ -319,13 +319,14 @@ def _log_softmax_jvp(axis: int, floor: float, primals: tuple[jax.Array], tangent
     return log_probs, tangent - jnp.sum(jnp.exp(log_probs) * tangent, axis=axis, keepdims=True)
 
 
-def infinite_where(weight: jax.Array, excess: jax.Array) -> jax.Array:
-    """+inf where a nonzero weight meets an infinite excess, else 0; select-free.
+def times_nonnegative(weight: jax.Array, x: jax.Array) -> jax.Array:
+    """weight * x for x in [0, +inf], with 0 * inf = 0 and every other product exact (+-inf included).
 
-    Restores what `weight * x` loses when x is read at most max float (`excess = x - min(x, max)`,
-    0 or +inf), without 0 * inf.
+    Select-free, and in multiplications only: XLA's CPU fusions stop at selects, and a
+    division (or a second indicator term) costs the fused pass of a crossentropy 1.1-1.3x.
     """
-    # sign(min(|w|, excess)) is 1 exactly there, and 1/0 = inf, 0/1 = 0. No large constant: XLA rewrites
-    # (w max)^2 as w^2 max^2 = w^2 inf, which is NaN at w = 0.
-    both = jnp.sign(jnp.minimum(jnp.abs(weight), excess))
-    return jax.lax.stop_gradient(both / (1.0 - both))
+    # |w| big^3 is 0 at w = 0 and +inf at any other w (denormals too), so min(x, |w| big^3) changes only
+    # the +inf a zero weight meets. The barrier keeps XLA from folding big^3 into one +inf constant,
+    # which would make |w| big^3 NaN at w = 0.
+    big = jax.lax.optimization_barrier(jnp.asarray(jnp.finfo(x.dtype).max, x.dtype))
+    return weight * jnp.minimum(x, jnp.abs(weight) * big * big * big)

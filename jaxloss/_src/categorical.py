@@ -27,7 +27,6 @@ from jaxloss._src._numerics import (
     as_float,
     as_labels,
     clip_probs,
-    infinite_where,
     is_zero,
     log_softmax,
     pair,
@@ -35,6 +34,7 @@ from jaxloss._src._numerics import (
     safe_power,
     softmax_terms,
     times,
+    times_nonnegative,
 )
 from jaxloss._src.checked import class_ids, probabilities, within
 from jaxloss._src.classes import Loss
@@ -89,12 +89,9 @@ def _crossentropy_terms(y_true: jax.Array, logits: jax.Array, axis: int) -> tupl
     """exp(x - max) and its sum over `axis`, -log p read at most max float, and the crossentropy."""
     _, shifted, exps, total = softmax_terms(logits, axis)
     minus_log_probs = jnp.log(total) - shifted  # +inf at a -inf logit
-    # Read at most max float, so a zero label on a -inf logit gives 0; the +inf a positive label on one
-    # gives comes back through the indicator. Select-free, and no second reduction: one fused pass.
-    big = jnp.finfo(logits.dtype).max
-    finite = jnp.minimum(minus_log_probs, big)
-    lost = infinite_where(y_true, minus_log_probs - finite)
-    return exps, total, finite, jnp.sum(y_true * finite + lost, axis=axis)
+    # A zero label on a -inf logit gives 0, a nonzero one +inf: select-free, and one fused pass.
+    value = jnp.sum(times_nonnegative(y_true, minus_log_probs), axis=axis)
+    return exps, total, jnp.minimum(minus_log_probs, jnp.finfo(logits.dtype).max), value
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
@@ -227,7 +224,7 @@ def categorical_focal_crossentropy(
         one_minus_p = -jnp.expm1(log_probs)  # 1 - softmax without cancellation.
         weighted = weights * y_true
         excess = lowest - jnp.minimum(y_pred, lowest)  # +inf at a -inf logit, else 0 (+inf included)
-        lost = infinite_where(weighted, excess)
+        lost = jax.lax.stop_gradient(times_nonnegative(weighted, excess))
         return jnp.sum(weighted * safe_power(one_minus_p, gamma) * (0.0 - log_probs) + lost, axis=axis)
     probs = _normalized_probs(y_pred, axis)
     log_probs = jnp.log(probs)

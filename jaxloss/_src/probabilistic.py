@@ -21,13 +21,13 @@ from jaxloss._src._numerics import (
     EPSILON,
     clip,
     clip_probs,
-    infinite_where,
     is_zero,
     log_softmax,
     maximum_slope,
     pair,
     safe_power,
     times,
+    times_nonnegative,
 )
 from jaxloss._src.checked import probabilities, within
 from jaxloss._src.classes import Loss
@@ -211,17 +211,15 @@ def _binary_from_logits(y_true: jax.Array, y_pred: jax.Array) -> tuple[jax.Array
     """Elementwise BCE, t softplus(-x) + (1 - t) softplus(x), and the focal base 1 - p_t, in one fused pass.
 
     softplus(+-x) = relu(+-x) + log1p(e) and sigmoid(+-|x|) = (1 or e) / (1 + e), with e = exp(-|x|):
-    one exp and one log1p, no cancellation and no select. |x| is read at most max float, so an infinite
-    logit whose label agrees with it gives 0 (no 0 * inf); a disagreeing label's +inf comes back through
-    the indicator. The derivatives are given below, with sigmoids, exact at x = 0 to any order.
+    one exp and one log1p, no cancellation and no select. An infinite logit whose label agrees with it
+    gives 0 (not 0 * inf), a disagreeing label +inf. The derivatives are given below, with sigmoids, exact
+    at x = 0 to any order.
     """
-    sign, magnitude = _sign_and_magnitude(y_pred)
+    sign, magnitude = jnp.sign(y_pred), jnp.abs(y_pred)
     small = jnp.exp(-magnitude)
     # The weight of the side that grows with |x|: 1 - t for x > 0, t for x < 0, 1/2 (both) at 0.
     weight = 0.5 * ((1.0 - y_true) * (1.0 + sign) + y_true * (1.0 - sign))
-    excess = jnp.abs(y_pred) - magnitude  # +inf at an infinite logit, else 0
-    lost = infinite_where(weight, excess)
-    bce = weight * magnitude + jnp.log1p(small) + lost
+    bce = times_nonnegative(weight, magnitude) + jnp.log1p(small)
     # 1 - p_t = t sigmoid(-x) + (1 - t) sigmoid(x): the growing side's weight on sigmoid(|x|), the rest on e / (1 + e).
     return bce, (weight + (1.0 - weight) * small) / (1.0 + small)
 
