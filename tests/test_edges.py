@@ -325,3 +325,25 @@ def test_half_precision_inputs_are_finite_and_close_to_float32(case: Case, dtype
     np.testing.assert_allclose(half, reference, rtol=HALF_TOLERANCE[dtype], atol=HALF_TOLERANCE[dtype])
     out = dataclasses.replace(case.loss, dtype=jnp.dtype(dtype).name)(half_true, jnp.asarray(y_pred, dtype), **extra)
     assert out.dtype == dtype and np.isfinite(float(out))
+
+
+@pytest.mark.parametrize("from_logits", [True, False], ids=["logits", "probs"])
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
+def test_sparse_labels_outside_the_classes_give_zero_as_keras_one_hot_does(from_logits, label_smoothing):
+    """A class id outside [0, K) (unchecked mode) gives 0 and a zero gradient, as Keras's all-zero one-hot
+    row does, even where the class it is read at has a -inf logit (or a zero probability)."""
+    labels = jnp.array([-1, 3, 1, 7, 0])
+    lowest = -jnp.inf if from_logits else 0.0
+    y_pred = jnp.array([[lowest, 1.0, 2.0], [0.5, 1.0, lowest], [1.0, 2.0, 0.5], [0.2, 0.3, lowest], [2.0, 1.0, 0.5]])
+    if not from_logits:
+        y_pred = y_pred / jnp.sum(y_pred, -1, keepdims=True)
+    loss = lambda p: jaxloss.sparse_categorical_crossentropy(  # noqa: E731
+        labels, p, from_logits=from_logits, label_smoothing=label_smoothing
+    )
+    values = jax.jit(loss)(y_pred)
+    grad = jax.jit(jax.grad(lambda p: jnp.sum(loss(p))))(y_pred)
+    chex.assert_tree_all_finite((values, grad))
+    outside = np.array([True, True, False, True, False])
+    np.testing.assert_array_equal(np.asarray(values)[outside], 0.0)
+    np.testing.assert_array_equal(np.asarray(grad)[outside], 0.0)
+    assert np.all(np.asarray(values)[~outside] > 0.0)

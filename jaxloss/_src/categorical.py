@@ -376,7 +376,7 @@ def sparse_categorical_crossentropy(
         labels = jnp.where(valid, labels, 0)
     if from_logits:
         in_range = (labels >= 0) & (labels < y_pred.shape[-1])
-        labels = jnp.where(in_range, labels, 0)
+        labels = jnp.clip(labels, 0, y_pred.shape[-1] - 1)  # any class: the loss is 0 there
         if is_zero(label_smoothing):
             loss = _sparse_crossentropy_from_logits(labels, y_pred)
         else:
