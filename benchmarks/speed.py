@@ -1,8 +1,9 @@
 """Speed of every loss against its peers (keras.losses on JAX, optax), in one process.
 
 Each candidate is jitted and reduced to a scalar mean; the forward pass and
-`value_and_grad` w.r.t. `y_pred` are timed with the candidates interleaved,
-and the median of `--runs` calls is reported in ms. The ratio is jaxloss /
+`value_and_grad` w.r.t. `y_pred` are timed with the candidates interleaved
+(their order rotated from run to run: what ran just before a call, and what it
+left in the caches, changes its time), and the median of `--runs` calls is reported in ms. The ratio is jaxloss /
 the fastest peer (< 1: jaxloss is faster): the median over the runs of the
 two calls' ratio within each run, so a slow moment of the machine slows both
 sides of a ratio. The floor is the time to read the inputs once (`jnp.sum`
@@ -226,9 +227,10 @@ def measure(name: str, shape: tuple[int, ...], runs: int, seed: int = 0) -> dict
         temp = jax.jit(vg[k]).lower(y_pred, y_true).compile().memory_analysis()
         results[k]["temp_mb"] = (temp.temp_size_in_bytes if temp else 0) / 1e6  # type: ignore[assignment]
     jax.block_until_ready(floor(y_true, y_pred))
-    for _ in range(runs):  # interleaved
+    names = list(candidates)
+    for run in range(runs):  # interleaved, the order rotated so no candidate always follows the same one
         floor_times.append(_timed(lambda: floor(y_true, y_pred)))
-        for k in candidates:
+        for k in names[run % len(names) :] + names[: run % len(names)]:
             results[k]["fwd"].append(_timed(lambda k=k: fwd[k](y_true, y_pred)))  # type: ignore[attr-defined]
             results[k]["vg"].append(_timed(lambda k=k: vg[k](y_pred, y_true)))  # type: ignore[attr-defined]
     out = {k: {**v, "fwd": statistics.median(v["fwd"]) * 1e3, "vg": statistics.median(v["vg"]) * 1e3,
