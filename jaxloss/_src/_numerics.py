@@ -106,8 +106,10 @@ def clip(x: jax.Array, low: float, high: float) -> jax.Array:
 
 
 def maximum_slope(x: jax.Array, floor: Any) -> jax.Array:
-    """d max(x, floor) / dx as jnp.maximum's: 1 above the floor, 1/2 at a tie, 0 below (and at NaN)."""
-    return jnp.where(x > floor, 1.0, jnp.where(x == floor, 0.5, 0.0)).astype(x.dtype)
+    """d max(x, floor) / dx as jnp.maximum's: 1 above the floor, 1/2 at a tie, 0 below (floor finite)."""
+    # From the sign of x - floor, select-free: XLA fuses it into the gradient's pass, where two selects
+    # (or a product of them) wrote a [..., K] constant to memory (KL value_and_grad 1.4x -> 1.1x optax).
+    return 0.5 * (jnp.sign(x - floor) + 1.0)
 
 
 def clip_probs(p: jax.Array) -> jax.Array:
@@ -322,8 +324,8 @@ def _log_softmax_jvp(axis: int, floor: float, primals: tuple[jax.Array], tangent
 def times_nonnegative(weight: jax.Array, x: jax.Array) -> jax.Array:
     """weight * x for x in [0, +inf], with 0 * inf = 0 and every other product exact (+-inf included).
 
-    Select-free, and in multiplications only: XLA's CPU fusions stop at selects, and a
-    division (or a second indicator term) costs the fused pass of a crossentropy 1.1-1.3x.
+    Select-free and division-free: XLA's CPU fusions stop at selects, and a division is the
+    slowest step of a crossentropy's fused pass.
     """
     # |w| big^3 is 0 at w = 0 and +inf at any other w (denormals too), so min(x, |w| big^3) changes only
     # the +inf a zero weight meets. The barrier keeps XLA from folding big^3 into one +inf constant,
