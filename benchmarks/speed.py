@@ -228,8 +228,10 @@ def measure(name: str, shape: tuple[int, ...], runs: int, seed: int = 0) -> dict
         results[k]["compile"] = statistics.median(compiles[k])  # type: ignore[assignment]
         jax.block_until_ready(fwd[k](y_true, y_pred))
         jax.block_until_ready(vg[k](y_pred, y_true))
-        temp = jax.jit(vg[k]).lower(y_pred, y_true).compile().memory_analysis()
+        compiled = jax.jit(vg[k]).lower(y_pred, y_true).compile()
+        temp = compiled.memory_analysis()
         results[k]["temp_mb"] = (temp.temp_size_in_bytes if temp else 0) / 1e6  # type: ignore[assignment]
+        results[k]["cost"] = (_cost(fwd[k].lower(y_true, y_pred).compile()), _cost(compiled))  # type: ignore[assignment]
     jax.block_until_ready(floor(y_true, y_pred))
     names = list(candidates)
     for run in range(runs):  # interleaved, the order rotated so no candidate always follows the same one
@@ -242,6 +244,15 @@ def measure(name: str, shape: tuple[int, ...], runs: int, seed: int = 0) -> dict
            for k, v in results.items()}  # type: ignore[arg-type]  # fmt: skip
     out["floor"] = {"fwd": statistics.median(floor_times) * 1e3}
     return out
+
+
+def _cost(compiled: jax.stages.Compiled) -> tuple[float, float]:
+    """XLA's static count of the compiled program's memory traffic (MB) and arithmetic (Mflop, with transcendentals)."""
+    analysis = compiled.cost_analysis() or {}
+    analysis = analysis[0] if isinstance(analysis, list) else analysis  # older jax returns one per device
+    return analysis.get("bytes accessed", 0.0) / 1e6, (
+        analysis.get("flops", 0.0) + analysis.get("transcendentals", 0.0)
+    ) / 1e6
 
 
 def _compiled(f: Loss, y_true: jax.Array, y_pred: jax.Array) -> object:
@@ -270,6 +281,10 @@ def main() -> int:
              "compile s (jaxloss / keras) | temp MB vg (jaxloss / optax / keras) |",
              "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     print("\n".join(lines), flush=True)
+    cost_lines = ["", "Compiled programs (XLA's cost analysis, not timed; the peer is the faster one above; CTC's scan",
+                  "bodies would count once, so it is left out):", "",
+                  "| loss | shape | MB accessed fwd, vg (jaxloss / peer) | Mflop fwd, vg (jaxloss / peer) |",
+                  "|---|---|---|---|"]  # fmt: skip
     ratios = []
     runs = [(n, s) for n in names for s in (CASES[n][3] if len(CASES[n]) == 4 else args.shapes).split(",")]  # type: ignore[misc]
     for name, shape_text in sorted(runs, key=lambda r: len(CASES[r[0]]) == 4):  # dense shapes first, then fixed ones
@@ -295,10 +310,16 @@ def main() -> int:
         )
         lines.append(line)
         print(line, flush=True)
+        if CASES[name][0] != "ctc":
+            (f_ours, v_ours), (f_peer, v_peer) = ours["cost"], (r[best_fwd]["cost"][0], r[best_vg]["cost"][1])  # type: ignore[index]
+            cost_lines.append(
+                f"| {name} | {shape_text} | {f_ours[0]:.1f} / {f_peer[0]:.1f}, {v_ours[0]:.1f} / {v_peer[0]:.1f} | "
+                f"{f_ours[1]:.1f} / {f_peer[1]:.1f}, {v_ours[1]:.1f} / {v_peer[1]:.1f} |"
+            )
     geo = math.exp(statistics.mean(math.log(x) for x in ratios))
     summary = f"\nGeometric mean of jaxloss / best peer over {len(ratios)} ratios: {geo:.2f}"
-    lines.append(summary)
-    print(summary)
+    lines += [summary, *cost_lines]
+    print("\n".join([summary, *cost_lines]))
     if args.write:
         # Other benchmarks' sections (benchmarks/linear_ce.py's) follow this one's and are kept.
         old = open(args.write).read() if os.path.exists(args.write) else ""
