@@ -2,13 +2,15 @@
 
 Each candidate is jitted and reduced to a scalar mean; the forward pass and
 `value_and_grad` w.r.t. `y_pred` are timed with the candidates interleaved
-(their order rotated from run to run: what ran just before a call, and what it
-left in the caches, changes its time), and the median of `--runs` calls is reported in ms. The ratio is jaxloss /
-the fastest peer (< 1: jaxloss is faster): the median over the runs of the
-two calls' ratio within each run, so a slow moment of the machine slows both
-sides of a ratio. The floor is the time to read the inputs once (`jnp.sum`
-over `y_true` and `y_pred`). Compile times (trace, lower, compile) are the
-median of three, the candidates interleaved.
+(their order rotated from run to run: what ran just before a call, and what
+it left in the caches, changes its time), and the median of `--runs` calls is
+reported in ms. The ratio is jaxloss / the fastest peer (< 1: jaxloss is
+faster): the median over the runs of the two calls' ratio within each run, so
+a slow moment of the machine slows both sides of a ratio. A/A is the same
+ratio for jaxloss's program compiled and timed a second time, against itself:
+the noise a ratio carries. The floor is the time to read the inputs once
+(`jnp.sum` over `y_true` and `y_pred`). Compile times (trace, lower, compile)
+are the median of three, the candidates interleaved.
 
     python benchmarks/speed.py [--runs 15] [--shapes 4096x512,8192x1024] [--only huber,...] [--write benchmarks/RESULTS.md]
 
@@ -203,6 +205,7 @@ Where jaxloss is still slower, the profiles show what the exactness costs:
 
 
 KEPT_SECTION = "## Large-vocabulary crossentropy"
+CONTROL = "jaxloss again"
 
 
 def _timed(fn: Callable[[], object]) -> float:
@@ -215,17 +218,18 @@ def measure(name: str, shape: tuple[int, ...], runs: int, seed: int = 0) -> dict
     kind, ours, peers = CASES[name][:3]
     y_true, y_pred = _inputs(kind, shape, np.random.default_rng(seed))
     candidates = {"jaxloss": ours, **{k: v for k, v in peers.items() if v is not None}}
+    candidates[CONTROL] = lambda t, p: ours(t, p)  # jaxloss's program compiled again: the noise between twins
     fwd = {k: jax.jit(f) for k, f in candidates.items()}
     vg = {k: jax.jit(jax.value_and_grad(lambda p, t, f=f: f(t, p))) for k, f in candidates.items()}
     floor = jax.jit(lambda t, p: sum(jnp.sum(x) for x in jax.tree.leaves((t, p))))
     results: dict[str, dict[str, float]] = {k: {"fwd": [], "vg": []} for k in candidates}  # type: ignore[misc]
     floor_times = []
-    compiles: dict[str, list[float]] = {k: [] for k in candidates}
+    compiles: dict[str, list[float]] = {k: [] for k in candidates if k != CONTROL}
     for _ in range(3):  # compile times, interleaved: the first compile in a process pays one-time costs
-        for k in candidates:
+        for k in compiles:
             compiles[k].append(_timed(lambda k=k: _compiled(candidates[k], y_true, y_pred)))
     for k in candidates:  # warm-up and temporary memory
-        results[k]["compile"] = statistics.median(compiles[k])  # type: ignore[assignment]
+        results[k]["compile"] = statistics.median(compiles.get(k, [math.nan]))  # type: ignore[assignment]
         jax.block_until_ready(fwd[k](y_true, y_pred))
         jax.block_until_ready(vg[k](y_pred, y_true))
         compiled = jax.jit(vg[k]).lower(y_pred, y_true).compile()
@@ -277,9 +281,9 @@ def main() -> int:
         f"optax {optax.__version__}; keras {getattr(keras, '__version__', 'absent')}; median of {args.runs} runs"
     )
     lines = [header, "",
-             "| loss | shape | jaxloss fwd / vg ms | best peer fwd / vg ms | ratio fwd, vg | floor ms | x floor | "
-             "compile s (jaxloss / keras) | temp MB vg (jaxloss / optax / keras) |",
-             "|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
+             "| loss | shape | jaxloss fwd / vg ms | best peer fwd / vg ms | ratio fwd, vg | A/A fwd, vg | floor ms | "
+             "x floor | compile s (jaxloss / keras) | temp MB vg (jaxloss / optax / keras) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]  # fmt: skip
     print("\n".join(lines), flush=True)
     cost_lines = ["", "Compiled programs (XLA's cost analysis, not timed; the peer is the faster one above; CTC's scan",
                   "bodies would count once, so it is left out):", "",
@@ -290,7 +294,7 @@ def main() -> int:
     for name, shape_text in sorted(runs, key=lambda r: len(CASES[r[0]]) == 4):  # dense shapes first, then fixed ones
         shape = tuple(int(s) for s in shape_text.split("x"))
         r = measure(name, shape, args.runs)
-        peers = [k for k in r if k not in ("jaxloss", "floor")]
+        peers = [k for k in r if k not in ("jaxloss", "floor", CONTROL)]
         best_fwd = min(peers, key=lambda k: r[k]["fwd"])
         best_vg = min(peers, key=lambda k: r[k]["vg"])
         ratio = tuple(
@@ -298,12 +302,13 @@ def main() -> int:
             for m, best in (("fwd", best_fwd), ("vg", best_vg))
         )
         ratios += list(ratio)
+        control = [paired_ratio(r[CONTROL]["runs"][m], r["jaxloss"]["runs"][m]) for m in ("fwd", "vg")]  # type: ignore[index]
         ours = r["jaxloss"]
         keras_compile = f"{r['keras']['compile']:.2f}" if "keras" in r else "-"
         line = (
             f"| {name} | {shape_text} | {ours['fwd']:.2f} / {ours['vg']:.2f} | "
             f"{best_fwd} {r[best_fwd]['fwd']:.2f} / {best_vg} {r[best_vg]['vg']:.2f} | "
-            f"{ratio[0]:.2f}, {ratio[1]:.2f} | {r['floor']['fwd']:.2f} | {ours['fwd'] / r['floor']['fwd']:.1f} | "
+            f"{ratio[0]:.2f}, {ratio[1]:.2f} | {control[0]:.2f}, {control[1]:.2f} | {r['floor']['fwd']:.2f} | {ours['fwd'] / r['floor']['fwd']:.1f} | "
             f"{ours['compile']:.2f} / {keras_compile} | "
             + " / ".join(f"{r[k]['temp_mb']:.1f}" if k in r else "-" for k in ("jaxloss", "optax", "keras"))
             + " |"
