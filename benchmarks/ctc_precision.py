@@ -1,7 +1,8 @@
-"""CTC gradient precision: float32 against a float64 reference, jaxloss vs optax.
+"""CTC gradient precision: float32 against a float64 reference, jaxloss vs optax and Keras.
 
 For each shape, the gradient of the summed CTC loss w.r.t. the logits is
-computed in float32 by jaxloss and by optax, and in float64 by jaxloss (with
+computed in float32 by jaxloss, optax and Keras (JAX backend, if installed),
+and in float64 by jaxloss (with
 x64 enabled only for the reference; optax's float64 result agrees with it to
 about 1e-12). The error is `max |g32 - g64| / max |g64|`; the table gives
 the median and the worst over `--seeds` random draws.
@@ -12,7 +13,7 @@ far more precise than it is in a float32 training step.
 
     python benchmarks/ctc_precision.py [--seeds 5] [--markdown]
 
-Needs optax (a test extra).
+Needs optax (a test extra); Keras is used if installed.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import os
 import statistics
 import sys
 
+os.environ.setdefault("KERAS_BACKEND", "jax")
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 
 import jax  # noqa: E402
@@ -30,6 +32,13 @@ import numpy as np  # noqa: E402
 import optax  # noqa: E402
 
 import jaxloss  # noqa: E402
+
+try:
+    import keras
+except ImportError:  # pragma: no cover
+    keras = None
+
+IMPLS = ("jaxloss", "optax") + (("keras",) if keras is not None else ())
 
 # (B, T, C, L, logit scale): short and long inputs, flat and peaked distributions.
 SHAPES = [
@@ -44,6 +53,8 @@ SHAPES = [
 def _gradient(impl: str, labels: jax.Array, logits: jax.Array) -> np.ndarray:
     if impl == "jaxloss":
         f = lambda x: jnp.sum(jaxloss.ctc(labels, x))  # noqa: E731
+    elif impl == "keras":  # labels padded with the blank 0 (none here: every label is full length)
+        f = lambda x: jnp.sum(keras.losses.ctc(labels, x))  # noqa: E731
     else:
         paddings = (jnp.arange(labels.shape[1])[None] >= jnp.sum(labels != 0, 1)[:, None]).astype(logits.dtype)
         f = lambda x: jnp.sum(optax.ctc_loss(x, jnp.zeros(x.shape[:2], x.dtype), labels, paddings))  # noqa: E731
@@ -60,7 +71,7 @@ def relative_errors(shape: tuple, seed: int) -> dict[str, float]:
     scale_ref = np.max(np.abs(reference))
     return {
         impl: float(np.max(np.abs(_gradient(impl, labels, jnp.asarray(logits)) - reference)) / scale_ref)
-        for impl in ("jaxloss", "optax")
+        for impl in IMPLS
     }
 
 
@@ -70,22 +81,29 @@ def main() -> int:
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
     if args.markdown:
+        peers = [p for p in IMPLS if p != "jaxloss"]
         print(
-            "| shape (B,T,C,L), logit std | jaxloss median / worst | optax median / worst | optax / jaxloss (median) |"
+            "| shape (B,T,C,L), logit std | "
+            + " | ".join(f"{i} median / worst" for i in IMPLS)
+            + " | "
+            + " | ".join(f"{p} / jaxloss (median)" for p in peers)
+            + " |"
         )
-        print("|---|---|---|---|")
+        print("|---" * (len(IMPLS) + len(peers) + 1) + "|")
     for shape in SHAPES:
         runs = [relative_errors(shape, seed) for seed in range(args.seeds)]
-        stats = {
-            impl: (statistics.median(r[impl] for r in runs), max(r[impl] for r in runs))
-            for impl in ("jaxloss", "optax")
-        }
-        ratio = stats["optax"][0] / stats["jaxloss"][0]
-        cells = [f"{stats[i][0]:.1e} / {stats[i][1]:.1e}" for i in ("jaxloss", "optax")]
+        stats = {impl: (statistics.median(r[impl] for r in runs), max(r[impl] for r in runs)) for impl in IMPLS}
+        ratios = [f"{stats[p][0] / stats['jaxloss'][0]:.0f}x" for p in IMPLS if p != "jaxloss"]
+        cells = [f"{stats[i][0]:.1e} / {stats[i][1]:.1e}" for i in IMPLS]
         if args.markdown:
-            print(f"| {shape[:4]}, {shape[4]} | {cells[0]} | {cells[1]} | {ratio:.0f}x |")
+            print(f"| {shape[:4]}, {shape[4]} | " + " | ".join(cells + ratios) + " |")
         else:
-            print(f"{shape}: jaxloss {cells[0]}, optax {cells[1]}, optax/jaxloss {ratio:.0f}x")
+            print(
+                f"{shape}: "
+                + ", ".join(f"{i} {c}" for i, c in zip(IMPLS, cells, strict=True))
+                + ", ratios "
+                + " ".join(ratios)
+            )
     return 0
 
 

@@ -321,6 +321,15 @@ def _log_softmax_jvp(axis: int, floor: float, primals: tuple[jax.Array], tangent
     return log_probs, tangent - jnp.sum(jnp.exp(log_probs) * tangent, axis=axis, keepdims=True)
 
 
+def opaque(value: Any, dtype: Any) -> jax.Array:
+    """A scalar constant that XLA cannot fold into other constants or merge with the same one elsewhere.
+
+    A gradient's pass that broadcasts the same constant as the value's pass gets one shared [..., K]
+    array, which XLA's CPU fusions do not take: it is written to memory and read by both passes.
+    """
+    return jax.lax.optimization_barrier(jnp.asarray(value, dtype))
+
+
 def times_nonnegative(weight: jax.Array, x: jax.Array) -> jax.Array:
     """weight * x for x in [0, +inf], with 0 * inf = 0 and every other product exact (+-inf included).
 
@@ -330,5 +339,5 @@ def times_nonnegative(weight: jax.Array, x: jax.Array) -> jax.Array:
     # |w| big^3 is 0 at w = 0 and +inf at any other w (denormals too), so min(x, |w| big^3) changes only
     # the +inf a zero weight meets. The barrier keeps XLA from folding big^3 into one +inf constant,
     # which would make |w| big^3 NaN at w = 0.
-    big = jax.lax.optimization_barrier(jnp.asarray(jnp.finfo(x.dtype).max, x.dtype))
+    big = opaque(jnp.finfo(x.dtype).max, x.dtype)
     return weight * jnp.minimum(x, jnp.abs(weight) * big * big * big)

@@ -24,6 +24,7 @@ from jaxloss._src._numerics import (
     is_zero,
     log_softmax,
     maximum_slope,
+    opaque,
     pair,
     safe_power,
     times,
@@ -103,8 +104,10 @@ def _clipped_kl_divergence(y_true: jax.Array, y_pred: jax.Array) -> jax.Array:
 def _clipped_kl_divergence_jvp(primals: tuple[jax.Array, jax.Array], tangents: tuple[jax.Array, jax.Array]) -> Any:
     (y_true, y_pred), (d_true, d_pred) = primals, tangents
     # The clips' derivatives (jnp.clip's: 1 inside, 1/2 at a bound), written apart from the value's clips:
-    # XLA would otherwise share the clipped arrays between the two passes and write them to memory.
-    t, p = jnp.clip(y_true, EPSILON, 1.0), jnp.clip(y_pred, EPSILON, 1.0)
+    # XLA would otherwise share the clipped arrays (or the broadcast eps) between the two passes and write
+    # them to memory.
+    eps = opaque(EPSILON, y_pred.dtype)
+    t, p = jnp.clip(y_true, eps, 1.0), jnp.clip(y_pred, eps, 1.0)
     d_t = (jnp.log(t) + 1.0 - jnp.log(p)) * _clip_slope(y_true) * d_true
     return _clipped_kl_divergence(y_true, y_pred), jnp.sum(d_t - (t / p) * _clip_slope(y_pred) * d_pred, axis=-1)
 
@@ -190,8 +193,9 @@ def _poisson(y_true: jax.Array, y_pred: jax.Array) -> jax.Array:
 def _poisson_jvp(primals: tuple[jax.Array, jax.Array], tangents: tuple[jax.Array, jax.Array]) -> Any:
     (y_true, y_pred), (d_true, d_pred) = primals, tangents
     # d/dy_pred = 1 - y_true / (y_pred + eps) from a rate of 0 up (Keras's slope at 0), 1 below it.
-    at_or_above_zero = 1.0 - jnp.sign(jnp.maximum(-y_pred, 0.0))
-    slope = 1.0 - at_or_above_zero * y_true / (jnp.maximum(y_pred, 0.0) + EPSILON)
+    zero, eps = opaque(0.0, y_pred.dtype), opaque(EPSILON, y_pred.dtype)
+    at_or_above_zero = 1.0 - jnp.sign(jnp.maximum(-y_pred, zero))
+    slope = 1.0 - at_or_above_zero * y_true / (jnp.maximum(y_pred, zero) + eps)
     return _poisson(y_true, y_pred), jnp.mean(slope * d_pred - _log_rate(y_pred) * d_true, axis=-1)
 
 
