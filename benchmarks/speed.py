@@ -166,14 +166,22 @@ JVPs whose derivatives are computed from the inputs, not from the value's interm
 categorical focal, CCE and sparse CE from logits, huber, log_cosh, cosine); clips as
 `-max(-max(x, low), -high)`; the row max clamped after its reduction; powers select-free with the guards
 in their derivatives; a weight times a term that may be +inf as `w min(x, |w| big^3)` (0 at w = 0, the
-exact product elsewhere), not `0 * inf` and not a division.
+exact product elsewhere), not `0 * inf` and not a division; the constants of a derivative (KL's eps,
+Poisson's 0 and eps) behind an optimization barrier (`opaque`), so XLA does not merge them with the value's
+into one broadcast array (KL and Poisson `value_and_grad` wrote 8.4 MB each at 4096x512 and ran at
+1.1-1.5x the fastest peer; without it 0 MB, 0.85-0.94x). The second table's static counts show where the
+programs differ.
 Where jaxloss is still slower, the profiles show what the exactness costs:
 
 - **Hinge:** Keras's batch-wide test "every label is 0 or 1" must read `y_true` before any loss term
   (optax does no test and takes {-1, 1} labels only): 24 MB read against optax's 16 MB at 4096x512, a
   floor of 1.5x for the forward pass (1.4-1.7x measured alone, more after another candidate's gradient
   has flushed the caches). `lax.cond` keeps each branch one fused pass; the label flag as arithmetic
-  (`t + b (t - 1)`) instead of a cond, and one pass with both readings, measured no faster.
+  (`t + b (t - 1)`) instead of a cond measured no faster; one pass with both readings and the flag,
+  as one variadic reduction, 2.1x optax (XLA's own loop emitter, not YNNPACK), as three reductions 4.0x.
+  The read-once floor is a pure sum: optax's hinge itself, with no label test, runs at 1.3-1.8x of it
+  (an elementwise step before a reduction costs XLA's CPU fusion that much), so jaxloss's 2.5-2.8x is
+  the test's 1.5x on top of that; within 2x of the floor is out of reach with Keras's label test.
 - **CCE / sparse CE from logits:** the same passes as optax's (row max, exponentials, loss; the gradient
   from the stored exponentials), plus the elementwise work that keeps `+inf` and `-inf` logits exact
   (optax and Keras give NaN there). Measured at 4096x512 and 8192x1024, against optax's 1.0: the same
@@ -184,23 +192,29 @@ Where jaxloss is still slower, the profiles show what the exactness costs:
   restored by a division-based indicator (jaxloss before) 1.5-1.6x, or per row (a second reduction in the
   pass) 1.4-1.5x. A select, or `s max + s max`, is slower still. At the language-model shape the bf16
   logits are converted to float32 in memory before the fused pass (XLA's CPU fusions take no convert;
-  optax stays in bf16, at bf16's precision), 1.5x forward; its value_and_grad is faster than optax's.
+  optax stays in bf16, at bf16's precision), 1.1-1.5x forward; its value_and_grad is faster than optax's.
 - **Cosine similarity:** the two squared norms, then the dot product scaled by both inverse norms in a
   dependent reduction (optax's shape of computation: three independent sums in one pass measured 1.2-1.5x
   optax). A batch whose squared norms overflow (vectors beyond about 1e19, where Keras's norm gives 0)
   is recomputed with each row scaled by a power of two, under a `lax.cond`: that branch is its compile
   time (0.13-0.18 s against Keras's 0.05 s; a `lax.cond` with a trivial second branch alone compiles in
-  0.09-0.12 s). Without the cond, always scaling, it compiles in 0.12 s and runs 5.5x slower.
+  0.09-0.12 s). Without the cond, always scaling, it compiles in 0.12 s and runs 5.5x slower; with the
+  plain and the 2^-96-scaled squared norms both summed in the first pass and chosen per row (no cond,
+  exact to float max), it compiles in 0.06 s and runs 2.2-4.5x slower than optax.
 - **CTC at 32x200x40x40:** the forward-backward derivative runs the alpha and the beta recursions as two
   scans of 200 steps, about 12 small kernels per step, each step on a 32x81 lattice: per-step overhead
-  dominates. Measured (value_and_grad, optax 1.0): jaxloss 1.4-1.5x; the same recursions in plain
-  float32 log space, as optax's (no double-float pairs), 1.23x, where optax's gradient error is
-  10-2900x jaxloss's (`benchmarks/ctc_precision.py`); without the per-frame rescaling, 1.4x and 17x
-  the gradient error at 4x500x100x100; alpha and beta in one scan, 8.4 ms against 7.0 ms for the two
-  (the recursions alone); `unroll=2..8`, no change.
-- **Noise:** programs with identical fusions (KL divergence and Keras's) measure 0.9-1.2x of each other
-  from run to run; at 8192x1024 (32 MB per array) forward times swing by 2-4x on this 2-core machine.
-  The ratios are therefore medians of ratios paired within each run.
+  dominates. Measured (value_and_grad, the faster of optax and Keras 1.0): jaxloss 1.4-1.8x; the same
+  recursions in plain float32 log space, as optax's (no double-float pairs), 1.23x, where optax's
+  gradient error, and Keras's (the same float32 recursion, differentiated through its scan), is
+  11-2000x jaxloss's (`benchmarks/ctc_precision.py`: 390x at 8x200x40x40, 2000x at 500 frames);
+  without the per-frame rescaling, 1.4x and 17x the gradient error at 4x500x100x100; alpha and beta in
+  one scan, 8.4 ms against 7.0 ms for the two (the recursions alone); `unroll=2..8`, no change.
+- **Noise:** programs with identical fusions (huber and optax's, MSE and Keras's) measure 0.9-1.2x of
+  each other from run to run; at 8192x1024 (32 MB per array) forward times swing by 2-4x on this 2-core
+  machine. The ratios are therefore medians of ratios paired within each run, the candidates' order
+  rotates, and the A/A column times jaxloss's own program, compiled twice, against itself: 0.90-1.53 in
+  this run. A ratio above 1 within that spread, for a program that accesses no more memory than the
+  peer's (second table), is not a measured difference.
 """
 
 
