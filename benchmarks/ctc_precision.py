@@ -2,9 +2,8 @@
 
 For each shape, the gradient of the summed CTC loss w.r.t. the logits is
 computed in float32 by jaxloss, optax and Keras (JAX backend, if installed),
-and in float64 by jaxloss (with
-x64 enabled only for the reference; optax's float64 result agrees with it to
-about 1e-12). The error is `max |g32 - g64| / max |g64|`; the table gives
+and in float64 by jaxloss (with x64 enabled only for the reference; optax's
+float64 result agrees with it to about 1e-12). The error is `max |g32 - g64| / max |g64|`; the table gives
 the median and the worst over `--seeds` random draws.
 
 The float32 runs are made with x64 *disabled*: with `jax_enable_x64` on,
@@ -38,7 +37,8 @@ try:
 except ImportError:  # pragma: no cover
     keras = None
 
-IMPLS = ("jaxloss", "optax") + (("keras",) if keras is not None else ())
+PEERS = ("optax",) + (("keras",) if keras is not None else ())
+IMPLS = ("jaxloss", *PEERS)
 
 # (B, T, C, L, logit scale): short and long inputs, flat and peaked distributions.
 SHAPES = [
@@ -81,19 +81,18 @@ def main() -> int:
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
     if args.markdown:
-        peers = [p for p in IMPLS if p != "jaxloss"]
         print(
             "| shape (B,T,C,L), logit std | "
             + " | ".join(f"{i} median / worst" for i in IMPLS)
             + " | "
-            + " | ".join(f"{p} / jaxloss (median)" for p in peers)
+            + " | ".join(f"{p} / jaxloss (median)" for p in PEERS)
             + " |"
         )
-        print("|---" * (len(IMPLS) + len(peers) + 1) + "|")
+        print("|---" * (len(IMPLS) + len(PEERS) + 1) + "|")
     for shape in SHAPES:
         runs = [relative_errors(shape, seed) for seed in range(args.seeds)]
         stats = {impl: (statistics.median(r[impl] for r in runs), max(r[impl] for r in runs)) for impl in IMPLS}
-        ratios = [f"{stats[p][0] / stats['jaxloss'][0]:.0f}x" for p in IMPLS if p != "jaxloss"]
+        ratios = [f"{stats[p][0] / stats['jaxloss'][0]:.0f}x" for p in PEERS]
         cells = [f"{stats[i][0]:.1e} / {stats[i][1]:.1e}" for i in IMPLS]
         if args.markdown:
             print(f"| {shape[:4]}, {shape[4]} | " + " | ".join(cells + ratios) + " |")

@@ -254,11 +254,15 @@ def _sparse_labels(y_true: ArrayLike, y_pred: jax.Array, name: str = "y_pred") -
     return labels
 
 
+def _clamped(labels: jax.Array, num_classes: int) -> tuple[jax.Array, jax.Array]:
+    """The labels clamped into [0, num_classes) (a safe gather index; callers zero the loss where they were
+    not), and whether each was in range."""
+    return jnp.clip(labels, 0, num_classes - 1), (labels >= 0) & (labels < num_classes)
+
+
 def _pick(values: jax.Array, labels: jax.Array) -> tuple[jax.Array, jax.Array]:
     """values[..., label] by gathering (no one-hot), and whether the label was in range."""
-    num_classes = values.shape[-1]
-    in_range = (labels >= 0) & (labels < num_classes)
-    index = jnp.clip(labels, 0, num_classes - 1)
+    index, in_range = _clamped(labels, values.shape[-1])
     return jnp.take_along_axis(values, index[..., None], axis=-1, mode="promise_in_bounds")[..., 0], in_range
 
 
@@ -375,8 +379,7 @@ def sparse_categorical_crossentropy(
     if valid is not None:
         labels = jnp.where(valid, labels, 0)
     if from_logits:
-        in_range = (labels >= 0) & (labels < y_pred.shape[-1])
-        labels = jnp.clip(labels, 0, y_pred.shape[-1] - 1)  # any class: the loss is 0 there
+        labels, in_range = _clamped(labels, y_pred.shape[-1])
         if is_zero(label_smoothing):
             loss = _sparse_crossentropy_from_logits(labels, y_pred)
         else:
