@@ -21,6 +21,7 @@ class Case:
     leading_dims: bool = True  # accepts arbitrary leading batch dims
     independent: bool = True  # each sample's loss depends on that sample only
     batched_inputs: tuple[str, ...] = ()  # extra inputs with one entry per sample (sliced with the batch)
+    logits: bool = False  # y_pred holds logits or scores (embeddings for NT-Xent): -inf masks a row
 
     @property
     def id(self) -> str:
@@ -171,33 +172,44 @@ CASES: tuple[Case, ...] = (
     Case(jaxloss.CosineSimilarity(), _dense(-3, 3)),
     Case(jaxloss.Huber(delta=0.7), _dense(-3, 3), smooth=False),
     Case(jaxloss.LogCosh(), _dense(-3, 3)),
-    Case(jaxloss.Hinge(), _binary(logits=True), smooth=False),
-    Case(jaxloss.SquaredHinge(), _binary(logits=True), smooth=False),
-    Case(jaxloss.CategoricalHinge(), _one_hot(logits=True), smooth=False),
+    Case(jaxloss.Hinge(), _binary(logits=True), smooth=False, logits=True),
+    Case(jaxloss.SquaredHinge(), _binary(logits=True), smooth=False, logits=True),
+    Case(jaxloss.CategoricalHinge(), _one_hot(logits=True), smooth=False, logits=True),
     Case(jaxloss.KLDivergence(), _one_hot(logits=False)),
-    Case(jaxloss.KLDivergence(from_logits=True, log_target=True), _log_distributions()),
+    Case(jaxloss.KLDivergence(from_logits=True, log_target=True), _log_distributions(), logits=True),
     Case(jaxloss.Poisson(), _dense(0.1, 4, positive_true=True)),
     Case(jaxloss.BinaryCrossentropy(), _binary(logits=False)),
-    Case(jaxloss.BinaryCrossentropy(from_logits=True, label_smoothing=0.1), _binary(logits=True)),
-    Case(jaxloss.BinaryCrossentropy(from_logits=True, pos_weight=[0.5, 2.0, 3.0]), _binary(logits=True)),
+    Case(jaxloss.BinaryCrossentropy(from_logits=True, label_smoothing=0.1), _binary(logits=True), logits=True),
+    Case(jaxloss.BinaryCrossentropy(from_logits=True, pos_weight=[0.5, 2.0, 3.0]), _binary(logits=True), logits=True),
     Case(jaxloss.BinaryCrossentropy(pos_weight=2.0), _binary(logits=False)),
     Case(jaxloss.BinaryFocalCrossentropy(), _binary(logits=False)),
     Case(
-        jaxloss.BinaryFocalCrossentropy(from_logits=True, apply_class_balancing=True, gamma=1.5), _binary(logits=True)
+        jaxloss.BinaryFocalCrossentropy(from_logits=True, apply_class_balancing=True, gamma=1.5),
+        _binary(logits=True),
+        logits=True,
     ),
     Case(jaxloss.CategoricalCrossentropy(), _one_hot(logits=False)),
-    Case(jaxloss.CategoricalCrossentropy(from_logits=True, label_smoothing=0.2), _one_hot(logits=True)),
+    Case(jaxloss.CategoricalCrossentropy(from_logits=True, label_smoothing=0.2), _one_hot(logits=True), logits=True),
     Case(jaxloss.CategoricalFocalCrossentropy(), _one_hot(logits=False)),
-    Case(jaxloss.CategoricalFocalCrossentropy(from_logits=True, alpha=[0.1, 0.2, 0.3, 0.4]), _one_hot(logits=True)),
+    Case(
+        jaxloss.CategoricalFocalCrossentropy(from_logits=True, alpha=[0.1, 0.2, 0.3, 0.4]),
+        _one_hot(logits=True),
+        logits=True,
+    ),
     Case(jaxloss.SparseCategoricalCrossentropy(), _sparse(logits=False)),
-    Case(jaxloss.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1), _sparse(logits=True, ignore=-1)),
+    Case(
+        jaxloss.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1),
+        _sparse(logits=True, ignore=-1),
+        logits=True,
+    ),
     Case(
         jaxloss.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1, label_smoothing=0.1),
         _sparse(logits=True, ignore=-1),
+        logits=True,
     ),
     Case(jaxloss.SparseCategoricalCrossentropy(label_smoothing=0.2), _sparse(logits=False)),
     Case(jaxloss.CategoricalGeneralizedCrossEntropy(q=0.7), _sparse(logits=False)),
-    Case(jaxloss.CTC(), _ctc, leading_dims=False),
+    Case(jaxloss.CTC(), _ctc, leading_dims=False, logits=True),
     Case(jaxloss.Dice(axis=-1), _dense(0, 1)),
     Case(jaxloss.Tversky(alpha=0.3, beta=0.7, axis=-1), _dense(0, 1)),
     Case(jaxloss.Circle(remove_diagonal=False), _circle, smooth=False, leading_dims=False),
@@ -226,20 +238,20 @@ CASES: tuple[Case, ...] = (
         smooth=False,
         batched_inputs=("other",),
     ),
-    Case(jaxloss.MultilabelSoftMargin(), _binary(logits=True)),
-    Case(jaxloss.Perceptron(), _signs(), smooth=False),
-    Case(jaxloss.Perceptron(), _class_ids(), smooth=False),
-    Case(jaxloss.Poly1Crossentropy(from_logits=True, ignore_class=-1), _sparse(logits=True, ignore=-1)),
+    Case(jaxloss.MultilabelSoftMargin(), _binary(logits=True), logits=True),
+    Case(jaxloss.Perceptron(), _signs(), smooth=False, logits=True),
+    Case(jaxloss.Perceptron(), _class_ids(), smooth=False, logits=True),
+    Case(jaxloss.Poly1Crossentropy(from_logits=True, ignore_class=-1), _sparse(logits=True, ignore=-1), logits=True),
     Case(jaxloss.Poly1Crossentropy(epsilon=-1.0), _one_hot(logits=False)),
-    Case(jaxloss.MulticlassHinge(), _class_ids(), smooth=False),
-    Case(jaxloss.MulticlassHinge(margin=0.5), _one_hot(logits=True), smooth=False),
-    Case(jaxloss.SparsemaxLoss(), _class_ids(), smooth=False),
-    Case(jaxloss.SparsemaxLoss(), _binary(logits=True), smooth=False),
+    Case(jaxloss.MulticlassHinge(), _class_ids(), smooth=False, logits=True),
+    Case(jaxloss.MulticlassHinge(margin=0.5), _one_hot(logits=True), smooth=False, logits=True),
+    Case(jaxloss.SparsemaxLoss(), _class_ids(), smooth=False, logits=True),
+    Case(jaxloss.SparsemaxLoss(), _binary(logits=True), smooth=False, logits=True),
     Case(jaxloss.GeneralizedKLDivergence(), _dense(-1, 2, positive_true=True)),
     # The class weights come from the whole batch's counts, and NT-Xent's negatives are the batch.
-    Case(jaxloss.GeneralizedDice(from_logits=True), _segmentation, leading_dims=False, independent=False),
+    Case(jaxloss.GeneralizedDice(from_logits=True), _segmentation, leading_dims=False, independent=False, logits=True),
     Case(jaxloss.GeneralizedDice(weighted=False), _segmentation_probabilities, leading_dims=False),
-    Case(jaxloss.NTXent(temperature=0.5), _groups, smooth=False, leading_dims=False, independent=False),
+    Case(jaxloss.NTXent(temperature=0.5), _groups, smooth=False, leading_dims=False, independent=False, logits=True),
     Case(
         jaxloss.TripletMargin(margin=0.5, swap=True),
         _triplets,
@@ -249,6 +261,7 @@ CASES: tuple[Case, ...] = (
     Case(
         jaxloss.LinearSoftmaxCrossentropy(ignore_class=-1, label_smoothing=0.1, z_loss=1e-2, logit_soft_cap=3.0),
         _tokens,
+        logits=True,
     ),
 )
 

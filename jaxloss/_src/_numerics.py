@@ -117,10 +117,25 @@ def clip_probs(p: jax.Array) -> jax.Array:
     return clip(p, EPSILON, 1.0 - EPSILON)
 
 
-def times(a: jax.Array, b: jax.Array) -> jax.Array:
-    """a * b, with 0 * inf = 0; d/da = b wherever b is finite, also at a == 0."""
+def times(a: ArrayLike, b: ArrayLike) -> jax.Array:
+    """a * b, with 0 * inf = 0; d/da = b read within [-max float, max float] (NaN as 0), d/db = a.
+
+    The finite d/da keeps a zero cotangent zero: a masked row (a zero weight) whose value is infinite
+    sends back 0, not 0 * inf = NaN, to what computed `a` (a label, a weight).
+    """
+    return _times(jnp.asarray(a), jnp.asarray(b))
+
+
+@jax.custom_jvp
+def _times(a: jax.Array, b: jax.Array) -> jax.Array:
     # Only a non-finite b facing a zero a is replaced, so learning from zero weights or labels still works.
     return a * jnp.where((a == 0) & ~jnp.isfinite(b), 0.0, b)
+
+
+@_times.defjvp
+def _times_jvp(primals: tuple[jax.Array, jax.Array], tangents: tuple[jax.Array, jax.Array]) -> Any:
+    (a, b), (d_a, d_b) = primals, tangents
+    return _times(a, b), jnp.nan_to_num(b) * d_a + a * d_b  # nan_to_num: NaN -> 0, +-inf -> +-max float
 
 
 def safe_divide(num: jax.Array, den: jax.Array) -> jax.Array:
@@ -195,7 +210,14 @@ def _two_to(power: Any, dtype: Any) -> jax.Array:
 
 
 def normalize(x: jax.Array, axis: Any) -> jax.Array:
-    """Keras's L2 normalize, x * min(rsqrt(sum x^2), 1/eps), overflow-safe and NaN-free."""
+    """Keras's L2 normalize, x * min(rsqrt(sum x^2), 1/eps), overflow-safe and NaN-free.
+
+    A row with infinite entries gets its limit, the direction of those entries (their signs, normalized),
+    with a zero derivative: a -inf row (a masked sample) is a finite unit vector.
+    """
+    infinite = jnp.isinf(x)
+    # Double where: the finite rows keep x; an infinite row is replaced, so no inf reaches the norms.
+    x = jnp.where(jnp.any(infinite, axis=axis, keepdims=True), jnp.where(infinite, jnp.sign(x), 0.0), x)
     # Scale the largest magnitude to [0.5, 1) first, so sum(x^2) cannot overflow for huge x.
     exponent = _exponent(jax.lax.stop_gradient(x), axis)
     xs = _scaled(x, exponent)
@@ -286,19 +308,32 @@ def _cosine_jvp(axis: Any, primals: tuple[jax.Array, jax.Array], tangents: tuple
 
 
 def row_max(logits: jax.Array, axis: int = -1) -> jax.Array:
-    """The max over `axis` (kept), +inf read as max float (-inf for a row of -inf only)."""
+    """The max over `axis` (kept), read within [-max float, max float]: finite for every row."""
     # Clamped after the reduction, so no [..., K] min runs before it: XLA's CPU fusion then reads each row
     # once for the max, the sum of exponentials and the loss (a min over the logits makes that slower).
-    return jnp.minimum(jnp.max(logits, axis=axis, keepdims=True), jnp.finfo(logits.dtype).max)
+    # A row of -inf only (fully masked) gets -max float, so that logits - max is -inf there, not NaN.
+    big = jnp.finfo(logits.dtype).max
+    return clip(jnp.max(logits, axis=axis, keepdims=True), -big, big)
 
 
 def softmax_terms(logits: jax.Array, axis: int = -1) -> tuple[jax.Array, ...]:
-    """The row max (+inf read as max float, finite unless the row is all -inf), the shifted logits
-    min(logits - max, 0), their exponentials, and the sum of those over `axis`."""
+    """The row max (finite, see `row_max`), the shifted logits min(logits - max, 0), their exponentials,
+    and the sum of those over `axis`, at least 1.
+
+    The sum is at least 1 wherever a logit is above -inf (the max contributes exp(0) = 1), so the floor
+    acts only on a row of -inf only: its probabilities are 0 and its log-probabilities -inf, with finite
+    derivatives, so that a masked row (zero labels, or a zero weight) gives 0 and a zero gradient.
+    """
     top = row_max(logits, axis)
     shifted = jnp.minimum(logits - top, 0.0)  # a +inf logit: inf - max float = inf -> 0, sharing the mass
     exps = jnp.exp(shifted)
-    return top, shifted, exps, jnp.sum(exps, axis=axis, keepdims=True)
+    return top, shifted, exps, jnp.maximum(jnp.sum(exps, axis=axis, keepdims=True), 1.0)
+
+
+def softmax(logits: jax.Array, axis: int = -1) -> jax.Array:
+    """jax.nn.softmax, with +inf logits sharing the mass and a row of -inf only giving zeros (not NaN)."""
+    _, _, exps, total = softmax_terms(logits, axis)
+    return exps / total
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2))

@@ -17,7 +17,7 @@ from jax.typing import ArrayLike
 
 from jaxloss._src import _checks
 from jaxloss._src._checks import FiniteFloat, Flag, NonNegativeFloat, PositiveFloat, validates_config
-from jaxloss._src._numerics import as_float, as_labels, cosine, pair
+from jaxloss._src._numerics import as_float, as_labels, clip, cosine, pair, times
 from jaxloss._src.categorical import _pick, are_class_ids
 from jaxloss._src.checked import check_all, class_ids, within
 from jaxloss._src.classes import Loss
@@ -311,7 +311,7 @@ def perceptron(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
         picked, in_range = _pick(y_pred, as_labels("y_true", y_true))
         return jnp.where(in_range, jnp.max(y_pred, axis=-1) - picked, 0.0)
     y_true, y_pred = pair(y_true, y_pred)
-    return jnp.mean(jnp.maximum(0.0, -y_true * y_pred), axis=-1)
+    return jnp.mean(jnp.maximum(0.0, -times(y_true, y_pred)), axis=-1)  # finite derivatives at infinite scores
 
 
 @validates_config
@@ -346,7 +346,8 @@ def multiclass_hinge(y_true: ArrayLike, y_pred: ArrayLike, *, margin: FiniteFloa
         others = y_pred + margin * (jnp.arange(y_pred.shape[-1]) != labels[..., None])
         return jnp.where(in_range, jnp.max(others, axis=-1) - picked, 0.0)
     y_true, y_pred = pair(y_true, y_pred, scalar_as_feature=False)
-    return jnp.max(y_pred + margin * (1.0 - y_true), axis=-1) - jnp.sum(y_true * y_pred, axis=-1)
+    # times(): a zero label on an infinite score gives 0, not 0 * inf, with finite derivatives.
+    return jnp.max(y_pred + margin * (1.0 - y_true), axis=-1) - jnp.sum(times(y_true, y_pred), axis=-1)
 
 
 def _sparsemax(scores: jax.Array) -> jax.Array:
@@ -359,10 +360,20 @@ def _sparsemax(scores: jax.Array) -> jax.Array:
     return jnp.maximum(scores - threshold, 0.0)
 
 
+def _shifted_scores(scores: jax.Array) -> jax.Array:
+    """Scores minus their max (sparsemax and its loss are shift-invariant), within [-max float, 0].
+
+    Floored at -max float before and after the shift, so that 0 * score stays 0 and a row of -inf only
+    (a masked row) becomes all zeros, uniform, not NaN.
+    """
+    lowest = -jnp.finfo(scores.dtype).max
+    floored = jnp.maximum(scores, lowest)
+    return jnp.maximum(floored - jnp.max(floored, axis=-1, keepdims=True), lowest)
+
+
 @jax.custom_jvp
 def _multiclass_sparsemax(labels: jax.Array, scores: jax.Array) -> jax.Array:
-    # Shifted by the max (the loss is shift-invariant), floored at -max float so that 0 * score stays 0.
-    scores = jnp.maximum(scores - jnp.max(scores, axis=-1, keepdims=True), -jnp.finfo(scores.dtype).max)
+    scores = _shifted_scores(scores)
     probs = _sparsemax(scores)
     picked = jnp.take_along_axis(scores, labels[..., None], axis=-1)[..., 0]
     return jnp.sum(probs * scores, axis=-1) - picked + 0.5 * (1.0 - jnp.sum(jnp.square(probs), axis=-1))
@@ -373,7 +384,8 @@ def _multiclass_sparsemax_jvp(primals: tuple[jax.Array, jax.Array], tangents: tu
     (labels, scores), (_, tangent) = primals, tangents
     # A Fenchel-Young loss: its gradient is sparsemax(scores) - one_hot(label).
     at_label = jnp.take_along_axis(tangent, labels[..., None], axis=-1)[..., 0]
-    return _multiclass_sparsemax(labels, scores), jnp.sum(_sparsemax(scores) * tangent, axis=-1) - at_label
+    probs = _sparsemax(_shifted_scores(scores))
+    return _multiclass_sparsemax(labels, scores), jnp.sum(probs * tangent, axis=-1) - at_label
 
 
 def sparsemax_loss(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
@@ -412,8 +424,15 @@ def sparsemax_loss(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
         in_range = (labels >= 0) & (labels < y_pred.shape[-1])
         return jnp.where(in_range, _multiclass_sparsemax(jnp.where(in_range, labels, 0), y_pred), 0.0)
     y_true, y_pred = pair(y_true, y_pred)
-    # The Fenchel-Young form, sparse_plus(s) - t s - t (1 - t): optax's at t in {0, 1}, continuous in t.
-    return jnp.mean(jax.nn.sparse_plus(y_pred) - y_true * y_pred - y_true * (1.0 - y_true), axis=-1)
+    # The Fenchel-Young form, sparse_plus(s) - t s - t (1 - t): optax's at t in {0, 1}, continuous in t;
+    # times(): a zero label on a -inf score (masked) gives 0, not 0 * inf.
+    return jnp.mean(_sparse_plus(y_pred) - times(y_true, y_pred) - y_true * (1.0 - y_true), axis=-1)
+
+
+def _sparse_plus(x: jax.Array) -> jax.Array:
+    """jax.nn.sparse_plus, (c + 1)^2 / 4 + max(x - 1, 0) with c = clip(x, -1, 1): its derivative is finite at
+    -inf too (jax.nn's gives 0 * inf = NaN there), and, the function being C1, exact at the kinks."""
+    return 0.25 * jnp.square(clip(x, -1.0, 1.0) + 1.0) + jnp.maximum(x - 1.0, 0.0)
 
 
 def make_fenchel_young_loss(max_fun: Callable[..., ArrayLike]) -> Callable[..., jax.Array]:
@@ -450,7 +469,12 @@ def make_fenchel_young_loss(max_fun: Callable[..., ArrayLike]) -> Callable[..., 
     def fenchel_young_loss(y_true: ArrayLike, y_pred: ArrayLike, *args: Any, **kwargs: Any) -> jax.Array:
         y_true, y_pred = pair(y_true, y_pred, scalar_as_feature=False)
         _checks.check_min_rank("y_pred", y_pred, 1, "(the scores need a last axis)")
-        return max_over_last_axis(y_pred, *args, **kwargs) - jnp.sum(y_true * y_pred, axis=-1)
+        # A row of -inf scores only (masked) is handed to max_fun as zeros, and its conjugate is left out:
+        # it gives -<t, s>, 0 for zero labels (+inf for positive ones) with a zero gradient, not NaN.
+        masked = jnp.all(y_pred == -jnp.inf, axis=-1)
+        conjugate = max_over_last_axis(jnp.where(masked[..., None], 0.0, y_pred), *args, **kwargs)
+        # times(): a zero label on a -inf score gives 0, not 0 * inf.
+        return jnp.where(masked, 0.0, conjugate) - jnp.sum(times(y_true, y_pred), axis=-1)
 
     fenchel_young_loss.__name__ = f"fenchel_young_loss_of_{getattr(max_fun, '__name__', 'max_fun')}"
     return fenchel_young_loss

@@ -24,7 +24,7 @@ from jax.typing import ArrayLike
 
 from jaxloss._src import _checks
 from jaxloss._src._checks import ClassId, Flag, validates_config
-from jaxloss._src._numerics import as_float, as_labels
+from jaxloss._src._numerics import as_float, as_labels, softmax_terms
 from jaxloss._src.checked import check_all, within
 from jaxloss._src.classes import Loss
 
@@ -224,8 +224,10 @@ def ctc(
     With the defaults this is `keras.losses.ctc`: blank 0, every frame used,
     and the label length is the count of non-blank entries, read by position
     (the first `label_length` entries are the label). Unlike Keras and
-    optax, an impossible alignment gives `inf` (or 0 with `zero_infinity`)
-    with a zero gradient, and the loss is never negative.
+    optax, an impossible alignment (too few frames, or every path through a
+    `-inf` logit) gives `inf` (or 0 with `zero_infinity`) with a zero
+    gradient, and the loss is never negative. A sample whose logits are all
+    `-inf` is impossible; masked or weighted 0, it gives 0 and a zero gradient.
 
     Args:
         y_true: integer labels, shape `(B, L)`, padded on the right.
@@ -290,7 +292,9 @@ def _lattice(labels, logits, label_length, logit_length, blank_index):
     active = jnp.arange(max_time)[:, None] < logit_length[None, :]  # [T, B]
     # Frames past logit_length are never read: zeroing them keeps a NaN or inf there out of the gradient.
     logits = jnp.where(jnp.swapaxes(active, 0, 1)[:, :, None], logits, 0.0)
-    log_normalizer = jax.nn.logsumexp(logits, axis=-1, keepdims=True)  # [B, T, 1]
+    # [B, T, 1]; finite for a frame of -inf logits only (a masked sample), whose emissions are then log(0).
+    top, _, _, total = softmax_terms(logits)
+    log_normalizer = top + jnp.log(total)
     num_states = 2 * max_label + 1
     # Extended labels: even states are blanks, odd state 2k+1 is label k.
     # Batch-shaped constants are built from the labels, so they carry the batch's sharding (explicit meshes).
@@ -327,7 +331,9 @@ def _ctc_loss(labels, logits, label_length, logit_length, *, blank_index, zero_i
     # Rounding can push a near-certain alignment just below 0; the clamp keeps the loss >= 0.
     nll = jnp.maximum(-log_likelihood, 0.0)
     fallback = 0.0 if zero_infinity else jnp.inf
-    return jnp.where(feasible, nll, fallback)
+    # Every alignment through a -inf logit (log(0) per such frame) has probability 0: impossible too.
+    possible = feasible & (log_likelihood > _LOG_ZERO / 2)
+    return jnp.where(possible, nll, fallback)
 
 
 @validates_config

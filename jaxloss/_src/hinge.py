@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from jaxloss._src._numerics import maximum_slope, pair
+from jaxloss._src._numerics import maximum_slope, pair, times
 from jaxloss._src.classes import Loss
 
 __all__ = [
@@ -47,9 +47,12 @@ def _mean_hinge_jvp(squared: bool, primals: tuple[jax.Array, jax.Array], tangent
     binary = _is_binary(y_true)
     signed = jnp.where(binary, 2.0 * y_true - 1.0, y_true)
     margin = 1.0 - signed * y_pred
-    d_margin = -(signed * d_pred + jnp.where(binary, 2.0, 1.0) * d_true * y_pred)
+    # The derivative's factors are read within max float: a masked row's zero cotangent at an infinite score
+    # then gives 0, not 0 * inf = NaN.
+    big = jnp.finfo(y_pred.dtype).max
+    d_margin = -(signed * d_pred + jnp.where(binary, 2.0, 1.0) * d_true * jnp.clip(y_pred, -big, big))
     if squared:
-        outer = 2.0 * jnp.maximum(margin, 0.0)
+        outer = jnp.minimum(2.0 * jnp.maximum(margin, 0.0), big)
     else:  # jnp.maximum's own derivative, 1/2 at the kink
         outer = maximum_slope(margin, 0.0)
     return _mean_hinge(y_true, y_pred, squared), jnp.mean(outer * d_margin, axis=-1)
@@ -121,8 +124,9 @@ def categorical_hinge(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
         [1.2 1.6]
     """
     y_true, y_pred = pair(y_true, y_pred)
-    pos = jnp.sum(y_true * y_pred, axis=-1)
-    neg = jnp.max((1.0 - y_true) * y_pred, axis=-1)
+    # times(): a zero label on an infinite score gives 0, not 0 * inf, with finite derivatives.
+    pos = jnp.sum(times(y_true, y_pred), axis=-1)
+    neg = jnp.max(times(1.0 - y_true, y_pred), axis=-1)
     return jnp.maximum(neg - pos + 1.0, 0.0)
 
 

@@ -79,9 +79,12 @@ def _logits(x: jax.Array, w: jax.Array, b: jax.Array | None, cap: jax.Array | No
     if b is not None:
         raw = raw + b.astype(acc)
     big = jnp.finfo(acc).max
-    raw = jnp.clip(raw, -big, big)  # an overflowed product stays finite, so no inf - inf reaches the softmax
     if cap is None:
+        # A +inf logit (an overflowed product) is read as max float, so no inf - inf reaches the softmax; a
+        # -inf one (a -inf bias masking a class) stays -inf: +inf on its label, as the sparse crossentropy.
+        raw = jnp.minimum(raw, big)
         return raw, raw, None
+    raw = jnp.clip(raw, -big, big)  # finite, so the cap's derivative r (1 - tanh^2) / c is 0, not inf * 0
     tanh = jnp.tanh(raw / cap)
     return cap * tanh, raw, tanh
 
@@ -142,13 +145,16 @@ def _local_statistics(
             return (new_top, total, picked, logit_sum), None
 
         zeros = _zeros_like_logits(xb[:, 0], kernel[0, 0], acc)
-        init = (zeros - jnp.inf, zeros, zeros, zeros)
+        # The running max starts at -max float, not -inf: a row of -inf logits only (masked) then has a
+        # finite max and a sum of exponentials of 0 (floored at 1 below), so no -inf - -inf = NaN.
+        init = (zeros - jnp.finfo(acc).max, zeros, zeros, zeros)
         (top, total, picked, logit_sum), _ = lax.scan(class_block, init, jnp.arange(-(-v // blocks.classes)))
         if layout.classes:  # the same online step across the class shards
             global_top = lax.pmax(top, layout.classes)
             total = lax.psum(total * jnp.exp(top - global_top), layout.classes)
             top, (picked, logit_sum) = global_top, lax.psum((picked, logit_sum), layout.classes)
-        stats = jnp.stack([top + jnp.log(total), picked, logit_sum])
+        # The sum is at least 1 (the max's own term) unless every logit is -inf: then lse = -max float.
+        stats = jnp.stack([top + jnp.log(jnp.maximum(total, 1.0)), picked, logit_sum])
         # Rows shared with the previous block are written again with the same values.
         return lax.dynamic_update_slice_in_dim(out, stats, start, axis=1), None
 
@@ -254,8 +260,9 @@ def _statistics(block_size: Any, layout: _Layout, labels: Any, x: Any, kernel: A
 
 def _token_loss(stats: jax.Array, smoothing: jax.Array, z_loss: jax.Array) -> jax.Array:
     lse, picked, mean = stats
-    # -(1 - s) log p_y - s mean_k log p_k + z lse^2, with log p = z - lse and sum_k t_k = 1.
-    return lse - (1.0 - smoothing) * picked - smoothing * mean + times(z_loss, jnp.square(lse))  # 0 z-loss: 0
+    # -(1 - s) log p_y - s mean_k log p_k + z lse^2, with log p = z - lse and sum_k t_k = 1; times(): a zero
+    # coefficient on an infinite term (a -inf logit, no smoothing or no z-loss) gives 0.
+    return lse - times(1.0 - smoothing, picked) - times(smoothing, mean) + times(z_loss, jnp.square(lse))
 
 
 @functools.partial(jax.custom_vjp, nondiff_argnums=(0, 1))

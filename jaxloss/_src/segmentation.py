@@ -10,7 +10,7 @@ from jax.typing import ArrayLike
 
 from jaxloss._src import _checks
 from jaxloss._src._checks import Axes, FiniteFloat, Flag, NonNegativeFloat, validates_config
-from jaxloss._src._numerics import EPSILON, pair
+from jaxloss._src._numerics import EPSILON, pair, softmax
 from jaxloss._src.checked import probabilities, within
 from jaxloss._src.classes import Loss
 
@@ -136,7 +136,7 @@ def generalized_dice(
     y_true, y_pred = pair(y_true, y_pred, scalar_as_feature=False)
     _checks.check_min_rank("y_pred", y_pred, 2, "(batch, ..., classes)")
     if from_logits:
-        y_pred = jax.nn.sigmoid(y_pred) if y_pred.shape[-1] == 1 else jax.nn.softmax(y_pred, axis=-1)
+        y_pred = jax.nn.sigmoid(y_pred) if y_pred.shape[-1] == 1 else softmax(y_pred, axis=-1)
     spatial = tuple(range(1, y_pred.ndim - 1))
     intersection = jnp.sum(y_pred * y_true, axis=spatial)
     half_sizes = 0.5 * (jnp.sum(y_pred, axis=spatial) + jnp.sum(y_true, axis=spatial))
