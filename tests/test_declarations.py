@@ -213,6 +213,28 @@ def test_traced_float_config_equals_concrete(cls, name):
     np.testing.assert_allclose(traced, concrete, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("cls, name", FLOAT_FIELDS, ids=lambda x: getattr(x, "__name__", x))
+def test_traced_config_in_a_class_raises_a_clear_type_error(cls, name):
+    """Classes hold static config: a traced value names the field and points to the function."""
+    with pytest.raises(TypeError, match=rf"`{name}` of {cls.__name__} is a traced value.*jaxloss\.{cls.fn.__name__}\("):
+        jax.jit(lambda v: cls(**{name: v}))(jnp.float32(0.3))
+
+
+@pytest.mark.parametrize("axis_name", ["batch", ("data", "model"), ["data", "model"], ["batch"]], ids=repr)
+def test_axis_name_round_trips_through_config_and_serialization(axis_name):
+    loss = jaxloss.MeanSquaredError(axis_name=axis_name)
+    assert loss.axis_name == (tuple(axis_name) if isinstance(axis_name, list) else axis_name)
+    hash(loss)
+    assert jaxloss.MeanSquaredError.from_config(loss.get_config()) == loss
+    assert jaxloss.deserialize(jaxloss.serialize(loss)) == loss
+
+
+@pytest.mark.parametrize("axis_name", [["a", ["b"]], {"a": 1}, [None]], ids=repr)
+def test_an_axis_name_that_is_not_a_name_is_reported(axis_name):
+    with pytest.raises(TypeError, match=r"`axis_name` must be a mapped axis name"):
+        jaxloss.MeanSquaredError(axis_name=axis_name)
+
+
 def test_arrays_for_list_fields_are_converted_like_lists():
     for alpha in ([0.1, 0.9], (0.1, 0.9), np.array([0.1, 0.9]), jnp.array([0.1, 0.9])):
         loss = jaxloss.CategoricalFocalCrossentropy(alpha=alpha)

@@ -138,6 +138,22 @@ def test_functions_validate_config_too():
             r"`y_pred` must have rank 3.*y_pred.shape=\(2, 5\)",
         ),
         (lambda: jaxloss.ctc(np.ones((2,), np.int32), np.ones((2, 5, 4))), ValueError, "`y_true` must have rank 2"),
+        *[
+            (
+                lambda fn=fn, axis=axis: fn(np.ones((2, 3)), np.ones((2, 3)), axis=axis),
+                ValueError,
+                r"`axis` (is out of range for an input of rank 2|names an axis twice)",
+            )
+            for fn, axis in [
+                (jaxloss.binary_crossentropy, 2),
+                (jaxloss.binary_focal_crossentropy, -3),
+                (jaxloss.cosine_similarity, 2),
+                (jaxloss.cosine_similarity, (1, 1)),
+                (jaxloss.dice, (0, 2)),
+                (jaxloss.tversky, 3),
+                (jaxloss.categorical_crossentropy, 2),
+            ]
+        ],
         (
             lambda: jaxloss.ctc(np.ones((2, 3), np.int32), np.ones((2, 5, 4)), blank_index=4),
             ValueError,

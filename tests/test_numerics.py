@@ -281,3 +281,16 @@ def test_crossentropies_from_logits_give_the_signed_infinity_of_a_nonzero_label(
         jnp.array([[0.5], [1.0], [1.5]])
     )
     np.testing.assert_array_equal(got, [np.inf, 0.0, -np.inf])
+
+
+@pytest.mark.parametrize("scale", [1.0, 1e-30, 1e25], ids=["typical", "tiny", "overflowing"])
+def test_cosine_value_and_grad_value_equals_a_plain_call_bit_for_bit(scale):
+    rng = np.random.default_rng(5)
+    a = jnp.asarray(rng.normal(size=(16, 33)) * scale, jnp.float32)
+    b = jnp.asarray(rng.normal(size=(16, 33)), jnp.float32)
+    for fn in (jaxloss.cosine_similarity, lambda t, p: jaxloss.cosine_embedding(jnp.ones(16), t, other=p)):
+        plain = jax.jit(fn)(a, b)
+        via_vjp = jax.jit(lambda t, p, fn=fn: jax.vjp(fn, t, p)[0])(a, b)
+        via_jvp = jax.jit(lambda t, p, fn=fn: jax.jvp(fn, (t, p), (t, p))[0])(a, b)
+        np.testing.assert_array_equal(via_vjp, plain)
+        np.testing.assert_array_equal(via_jvp, plain)

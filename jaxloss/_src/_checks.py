@@ -50,6 +50,20 @@ def canonical_dtype(dtype: Any) -> str | None:
     return canonical.name
 
 
+def canonical_axis_name(axis_name: Any) -> Any:
+    """A mapped axis name (a string, or any hashable name), or a tuple of them; a list becomes a tuple."""
+    names = tuple(axis_name) if isinstance(axis_name, (list, tuple)) else (axis_name,)
+    for name in names:
+        if name is None and axis_name is None:
+            continue
+        if isinstance(name, (list, tuple, dict, set)) or not isinstance(name, typing.Hashable) or name is None:
+            raise TypeError(
+                "`axis_name` must be a mapped axis name (a string), a tuple of names, or None. "
+                f"Received: axis_name={axis_name!r}"
+            )
+    return tuple(axis_name) if isinstance(axis_name, list) else axis_name
+
+
 # Config fields. The rule for every field: a value of the wrong type raises
 # TypeError, a value of the right type outside its range raises ValueError.
 # Values that are not concrete (tracers) skip the range checks.
@@ -250,6 +264,17 @@ def canonical_axis(axis: Any, ndim: int, *, arg: str = "axis") -> int:
     if not -ndim <= axis < ndim:
         raise ValueError(f"`{arg}` is out of range for an input of rank {ndim}. Received: {arg}={axis}")
     return int(axis) % ndim
+
+
+def canonical_axes(axis: Any, ndim: int, *, arg: str = "axis") -> tuple[int, ...] | None:
+    """`axis` (None, an int or a sequence of ints) as a tuple of distinct non-negative axes, or None (all)."""
+    if axis is None:
+        return None
+    items = tuple(axis) if isinstance(axis, (list, tuple)) else (axis,)
+    axes = tuple(canonical_axis(item, ndim, arg=arg) for item in items)
+    if len(set(axes)) != len(axes):
+        raise ValueError(f"`{arg}` names an axis twice. Received: {arg}={axis!r} for an input of rank {ndim}")
+    return axes
 
 
 def check_rank(name: str, x: jnp.ndarray, expected: int | Sequence[int], what: str = "") -> None:

@@ -239,37 +239,34 @@ def _exponent(x: jax.Array, axis: Any) -> jax.Array:
     return jnp.where((largest > 1.0) & jnp.isfinite(largest), _frexp_exponent(largest), 0)
 
 
-def _sums(a: jax.Array, b: jax.Array, axis: Any) -> tuple[jax.Array, ...]:
-    """sum(a^2), sum(b^2), sum(a b) over axis (kept as size 1): one fused pass."""
-    return tuple(jnp.sum(u * v, axis=axis, keepdims=True) for u, v in ((a, a), (b, b), (a, b)))
+def _cosine_parts(a: jax.Array, b: jax.Array, axis: Any) -> tuple[jax.Array, ...]:
+    """Per row (kept as size 1): the cosine, the exponents e_a, e_b with a' = a 2^-e_a, b' = b 2^-e_b,
+    and rho = min(1/|x'|, 1/eps) and the squared norm of a' and b'.
 
-
-def _cosine_terms(a: jax.Array, b: jax.Array, axis: Any) -> tuple[jax.Array, ...]:
-    """Per row: exponents e_a, e_b and the sums of a', b' = a 2^-e_a, b 2^-e_b (squares and product).
-
-    One fused pass with e = 0. Only if a squared norm overflows somewhere in the batch (vectors beyond
-    about 1e19) is each row's largest magnitude scaled to [0.5, 1) first, at the cost of two more passes.
+    e = 0 unless a squared norm overflows somewhere in the batch (vectors beyond about 1e19); then each
+    row's largest magnitude is scaled to [0.5, 1) first (the cosine is scale-free, and such a row is far
+    above eps, so eps needs no scaling), at the cost of two more passes.
     """
-    plain = _sums(a, b, axis)
-    zeros = jnp.zeros_like(plain[0], jnp.int32)  # laid out as the rows (sharded batches)
-    fits = jnp.all(jnp.isfinite(plain[0]) & jnp.isfinite(plain[1]))  # then |a.b| <= |a||b| fits too
+    floor = jnp.asarray(EPSILON**2, a.dtype)
+
+    def plain(a: jax.Array, b: jax.Array) -> tuple[jax.Array, ...]:
+        s_aa, s_bb = (jnp.sum(x * x, axis=axis, keepdims=True) for x in (a, b))
+        rho_a, rho_b = jax.lax.rsqrt(jnp.maximum(s_aa, floor)), jax.lax.rsqrt(jnp.maximum(s_bb, floor))
+        # s - s is 0, or NaN where a squared norm overflowed: the flag rides on the scale into the value.
+        scale = rho_a * rho_b + (s_aa - s_aa) + (s_bb - s_bb)
+        # The dot product as a reduction that reads the scale: XLA's CPU fusion runs it as fast as one sum.
+        return jnp.sum(a * b * scale, axis=axis, keepdims=True), rho_a, rho_b, s_aa, s_bb
+
+    flagged = plain(a, b)
+    zeros = jnp.zeros_like(flagged[1], jnp.int32)  # laid out as the rows (sharded batches)
 
     def scaled() -> tuple[jax.Array, ...]:
         e_a, e_b = _exponent(a, axis), _exponent(b, axis)
-        return (e_a, e_b, *_sums(_scaled(a, e_a), _scaled(b, e_b), axis))
+        value, *rest = plain(_scaled(a, e_a), _scaled(b, e_b))
+        return (value, e_a, e_b, *rest)
 
-    return jax.lax.cond(fits, lambda: (zeros, zeros, *plain), scaled)
-
-
-def _cosine_factors(a: jax.Array, b: jax.Array, axis: Any) -> tuple[jax.Array, ...]:
-    """Per row: the cosine c, rho = min(1/|x'|, 2^e/eps) for a' and b', and the norms' clamp slopes."""
-    e_a, e_b, s_aa, s_bb, s_ab = _cosine_terms(a, b, axis)
-    # Keras's min(1/|x|, 1/eps) in scaled units: 1/|x| = 2^-e / |x'|, and eps becomes eps 2^-e.
-    floor_a, floor_b = (jnp.square(_scaled(jnp.full_like(e, EPSILON, a.dtype), e)) for e in (e_a, e_b))
-    rho_a, rho_b = jax.lax.rsqrt(jnp.maximum(s_aa, floor_a)), jax.lax.rsqrt(jnp.maximum(s_bb, floor_b))
-    # d max(s, floor)/ds: 1 above the floor, 0 below, 1/2 at a tie (as jnp.maximum's).
-    slope_a, slope_b = maximum_slope(s_aa, floor_a), maximum_slope(s_bb, floor_b)
-    return s_ab * rho_a * rho_b, e_a, e_b, rho_a, rho_b, slope_a, slope_b
+    fits = ~jnp.any(jnp.isnan(flagged[0]))
+    return jax.lax.cond(fits, lambda: (flagged[0], zeros, zeros, *flagged[1:]), scaled)
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
@@ -279,27 +276,17 @@ def cosine(a: jax.Array, b: jax.Array, axis: Any) -> jax.Array:
     Overflow-safe like `normalize` (vectors up to float max), NaN-free at zero vectors, with its
     derivative given directly: one elementwise pass per input, no normalized copies kept.
     """
-    floor = jnp.asarray(EPSILON**2, a.dtype)
-
-    def plain(a: jax.Array, b: jax.Array) -> jax.Array:
-        s_aa, s_bb = (jnp.sum(x * x, axis=axis, keepdims=True) for x in (a, b))
-        # s - s is 0, or NaN where a squared norm overflowed: the flag rides on the scale into the value.
-        scale = jax.lax.rsqrt(jnp.maximum(s_aa, floor)) * jax.lax.rsqrt(jnp.maximum(s_bb, floor))
-        # The dot product as a reduction that reads the scale: XLA's CPU fusion runs it as fast as one sum.
-        return jnp.sum(a * b * (scale + (s_aa - s_aa) + (s_bb - s_bb)), axis=axis)
-
-    flagged = plain(a, b)
-    fits = ~jnp.any(jnp.isnan(flagged))
-    # Overflow: the cosine is scale-free, and a row scaled to a largest magnitude in [0.5, 1) is far above eps.
-    return jax.lax.cond(
-        fits, lambda: flagged, lambda: plain(_scaled(a, _exponent(a, axis)), _scaled(b, _exponent(b, axis)))
-    )
+    return jnp.squeeze(_cosine_parts(a, b, axis)[0], axis)
 
 
 @cosine.defjvp
 def _cosine_jvp(axis: Any, primals: tuple[jax.Array, jax.Array], tangents: tuple[jax.Array, jax.Array]) -> Any:
     (a, b), (da, db) = primals, tangents
-    c, e_a, e_b, rho_a, rho_b, slope_a, slope_b = _cosine_factors(a, b, axis)
+    # The value is the one `cosine` computes (value_and_grad's value equals a plain call bit for bit).
+    c, e_a, e_b, rho_a, rho_b, s_aa, s_bb = _cosine_parts(a, b, axis)
+    floor = jnp.asarray(EPSILON**2, a.dtype)
+    # d max(s, floor)/ds: 1 above the floor, 0 below, 1/2 at a tie (as jnp.maximum's).
+    slope_a, slope_b = maximum_slope(s_aa, floor), maximum_slope(s_bb, floor)
     sa, sb = _scaled(a, e_a), _scaled(b, e_b)
     # dc/da = (b^ - c a^ [above the clamp]) / |a|, with x^ = x' rho and 1/|a| = 2^-e_a rho_a: in scaled units.
     grad_a = _scaled(rho_a * (rho_b * sb - c * rho_a * slope_a * sa), e_a)

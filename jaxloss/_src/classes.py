@@ -141,10 +141,20 @@ class Loss(_DataclassMaker):
                 "`call(self, y_true, y_pred)` to return the per-sample loss, or name a per-sample "
                 f"function: `class {cls.__name__}(jaxloss.Loss, fn=my_loss)`."
             )
+        for f in dataclasses.fields(self):
+            if any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(getattr(self, f.name))):
+                fn_name = getattr(getattr(cls, "fn", None), "__name__", "the per-sample function")
+                raise TypeError(
+                    f"`{f.name}` of {cls.__name__} is a traced value. Loss classes hold static configuration "
+                    "(hashable, a static argument of jitted functions); for a traced or learned value, call "
+                    f"the function instead: jaxloss.{fn_name}(y_true, y_pred, {f.name}=...). "
+                    f"Received: {f.name} of type {type(getattr(self, f.name)).__name__}"
+                )
         _checks.check_reduction(self.reduction)
         if self.name is not None and not isinstance(self.name, str):
             raise TypeError(f"`name` must be a string. Received: name={self.name!r}")
         object.__setattr__(self, "dtype", _checks.canonical_dtype(self.dtype))
+        object.__setattr__(self, "axis_name", _checks.canonical_axis_name(self.axis_name))
         for key, value in self.fn_config().items():
             spec = cls._field_specs.get(key)
             if spec is not None:

@@ -8,6 +8,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
+from jaxloss._src import _checks
 from jaxloss._src._checks import (
     Axis,
     FiniteFloat,
@@ -302,6 +303,7 @@ def binary_crossentropy(
         [1.8326 0.7136]
     """
     y_true, y_pred = pair(y_true, y_pred)
+    axis = _checks.canonical_axis(axis, y_pred.ndim)
     y_true = _smooth_binary(y_true, label_smoothing)
     if pos_weight is None:
         bce, _ = _binary_terms(y_true, y_pred, from_logits)
@@ -364,6 +366,7 @@ def binary_focal_crossentropy(
         [50.]
     """
     y_true, y_pred = pair(y_true, y_pred)
+    axis = _checks.canonical_axis(axis, y_pred.ndim)
     y_true = _smooth_binary(y_true, label_smoothing)
     bce, one_minus_pt = _binary_terms(y_true, y_pred, from_logits)
     focal_bce = safe_power(one_minus_pt, gamma) * bce

@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from jaxloss._src._checks import Axes, PositiveFloat, validates_config
+from jaxloss._src._checks import Axes, PositiveFloat, canonical_axes, validates_config
 from jaxloss._src._numerics import EPSILON, cosine, pair
 from jaxloss._src.classes import Loss
 
@@ -148,7 +148,7 @@ def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, *, axis: Axes = -1) 
         [ 0. -1.]
     """
     y_true, y_pred = pair(y_true, y_pred)
-    axis = tuple(axis) if isinstance(axis, list) else axis  # static, so hashable
+    axis = canonical_axes(axis, y_pred.ndim)  # a tuple: static, so hashable
     return 0.0 - cosine(y_true, y_pred, axis)  # 0 - x: no -0.0
 
 

@@ -24,10 +24,6 @@ __all__ = [
 ]
 
 
-def _axes(axis: Any) -> Any:
-    return tuple(axis) if isinstance(axis, list) else axis
-
-
 @validates_config
 def dice(y_true: ArrayLike, y_pred: ArrayLike, *, axis: Axes = None) -> jax.Array:
     """Dice loss.
@@ -49,7 +45,7 @@ def dice(y_true: ArrayLike, y_pred: ArrayLike, *, axis: Axes = None) -> jax.Arra
         -0.5556
     """
     y_true, y_pred = pair(y_true, y_pred)
-    axis = _axes(axis)
+    axis = _checks.canonical_axes(axis, y_pred.ndim)
     intersection = jnp.sum(y_true * y_pred, axis=axis)
     denominator = jnp.sum(y_true, axis=axis) + jnp.sum(y_pred, axis=axis) + EPSILON
     return 1.0 - 2.0 * intersection / denominator
@@ -83,7 +79,7 @@ def tversky(
         -0.9444
     """
     y_true, y_pred = pair(y_true, y_pred)
-    axis = _axes(axis)
+    axis = _checks.canonical_axes(axis, y_pred.ndim)
     true_pos = jnp.sum(y_true * y_pred, axis=axis)
     false_pos = jnp.sum((1.0 - y_true) * y_pred, axis=axis)
     false_neg = jnp.sum(y_true * (1.0 - y_pred), axis=axis)

@@ -299,14 +299,14 @@ def _fmt(value: np.ndarray) -> str:
 
 def main() -> int:
     print(f"jaxloss {jl.__version__}: the Keras documentation examples, recomputed\n")
-    header = f"{'':2}{'call':<68} {'jaxloss':>22} {'documented':>22}"
+    header = f"{'':2} {'call':<68} {'jaxloss':>22} {'documented':>22}"
     print(header)
     print("-" * len(header))
     failures = 0
     for example in EXAMPLES:
         got, ok = check(example)
         failures += not ok
-        print(f"{'ok' if ok else 'XX':<2}{example.call[:68]:<68} {_fmt(got):>22} {_fmt(example.expected()):>22}")
+        print(f"{'ok' if ok else 'XX':<2} {example.call[:68]:<68} {_fmt(got):>22} {_fmt(example.expected()):>22}")
     print(f"\n{len(EXAMPLES) - failures} of {len(EXAMPLES)} documented examples reproduced.")
     print(f"\nThe {len(LOSSES)} losses (class / per-sample function):")
     for cls in LOSSES:
