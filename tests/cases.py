@@ -81,6 +81,20 @@ def _circle(rng, batch):
     )
 
 
+def _circle_batch(rng, batch):
+    """Labels and unit embeddings; the references are the batch itself."""
+    (b,) = batch
+    return rng.integers(0, 3, batch).astype(np.int32), _unit_vectors(rng, (b, 4)), {}
+
+
+def _mixed_hinge_labels(rng, batch):
+    """Labels in {0, 1} but one -1 in the first sample: Keras's batch-wide test then keeps every label as
+    is, though most samples alone (and most devices' shards) would be mapped to -1/1."""
+    y_true, y_pred, extra = _binary(logits=True)(rng, batch)
+    y_true.reshape(-1, y_true.shape[-1])[0, 0] = -1.0
+    return y_true, y_pred, extra
+
+
 def _ctc(rng, batch):
     (b,) = batch
     labels = rng.integers(1, 5, (b, 3)).astype(np.int32)
@@ -174,6 +188,8 @@ CASES: tuple[Case, ...] = (
     Case(jaxloss.LogCosh(), _dense(-3, 3)),
     Case(jaxloss.Hinge(), _binary(logits=True), smooth=False, logits=True),
     Case(jaxloss.SquaredHinge(), _binary(logits=True), smooth=False, logits=True),
+    Case(jaxloss.Hinge(), _mixed_hinge_labels, smooth=False, independent=False),
+    Case(jaxloss.SquaredHinge(), _mixed_hinge_labels, smooth=False, independent=False),
     Case(jaxloss.CategoricalHinge(), _one_hot(logits=True), smooth=False, logits=True),
     Case(jaxloss.KLDivergence(), _one_hot(logits=False)),
     Case(jaxloss.KLDivergence(from_logits=True, log_target=True), _log_distributions(), logits=True),
@@ -212,7 +228,12 @@ CASES: tuple[Case, ...] = (
     Case(jaxloss.CTC(), _ctc, leading_dims=False, logits=True),
     Case(jaxloss.Dice(axis=-1), _dense(0, 1)),
     Case(jaxloss.Tversky(alpha=0.3, beta=0.7, axis=-1), _dense(0, 1)),
+    # axis=None: one value for the whole batch.
+    Case(jaxloss.Dice(), _dense(0, 1), leading_dims=False, independent=False),
+    Case(jaxloss.Tversky(alpha=0.3, beta=0.7), _dense(0, 1), leading_dims=False, independent=False),
     Case(jaxloss.Circle(remove_diagonal=False), _circle, smooth=False, leading_dims=False),
+    # The references are the batch itself.
+    Case(jaxloss.Circle(), _circle_batch, smooth=False, leading_dims=False, independent=False),
     # Beyond Keras.
     Case(jaxloss.SmoothL1(beta=0.5), _dense(-3, 3), smooth=False),
     Case(

@@ -250,6 +250,57 @@ def test_every_loss_on_a_batch_sharded_over_eight_devices(case):
     _assert_same((value, grad), _single_device(case.loss, y_true, y_pred, weight, None, extra), exact=False)
 
 
+COUPLED = [c for c in ALL_CASES if not c.independent]
+
+
+def test_every_loss_whose_function_takes_axis_name_has_a_coupled_case():
+    assert {type(c.loss) for c in COUPLED} == {cls for cls in jaxloss._src.classes.LOSSES if cls.couples_batch}
+
+
+@pytest.mark.parametrize("case", COUPLED, ids=lambda c: c.id)
+def test_batch_coupled_losses_under_shard_map_with_axis_name(case):
+    """Losses whose values couple the batch (NT-Xent's negatives, the generalized Dice's class counts,
+    Dice/Tversky over the whole batch, Circle's references, the hinge's label test): each device holds
+    two samples, gathers or psums the batch statistics over `axis_name`, and every device holds the
+    single-device value; the gradients are the single-device ones too."""
+    y_true, y_pred, extra = case.make(np.random.default_rng(7), (BATCH,))
+    weight = np.random.default_rng(8).uniform(0.5, 2.0, BATCH).astype(np.float32)
+    mesh = jax.make_mesh((8,), ("batch",), axis_types=(jax.sharding.AxisType.Explicit,))
+    loss = dataclasses.replace(case.loss, axis_name="batch")
+    batched = {k: v for k, v in extra.items() if k in case.batched_inputs}
+    shared = {k: v for k, v in extra.items() if k not in case.batched_inputs}
+
+    @functools.partial(
+        jax.shard_map, mesh=mesh, in_specs=(P("batch"), P("batch"), P("batch"), P("batch")), out_specs=P()
+    )
+    def per_device(y_pred, y_true, weight, batched):
+        return loss(y_true, y_pred, weight, **batched, **shared)
+
+    put = lambda x: jax.device_put(x, NamedSharding(mesh, P("batch")))  # noqa: E731
+    got = jax.jit(jax.value_and_grad(per_device))(put(y_pred), put(y_true), put(weight), jax.tree.map(put, batched))
+    want = _single_device(case.loss, y_true, y_pred, weight, None, extra)
+    _assert_same(got, want, exact=False)
+    # The control: without axis_name each device has its own batch's value, which differs here.
+    local = jax.jit(
+        jax.shard_map(
+            lambda p, t, w, b: case.loss(t, p, w, **b, **shared)[None],
+            mesh=mesh,
+            in_specs=(P("batch"), P("batch"), P("batch"), P("batch")),
+            out_specs=P("batch"),
+        )
+    )(put(y_pred), put(y_true), put(weight), jax.tree.map(put, batched))
+    assert not np.allclose(np.asarray(local), float(want[0]), rtol=1e-4)
+
+
+def test_dice_over_the_batch_and_other_axes_with_axis_name_is_refused():
+    mesh = jax.make_mesh((8,), ("batch",), axis_types=(jax.sharding.AxisType.Explicit,))
+    loss = jaxloss.Dice(axis=(0,), axis_name="batch")
+    x = jax.device_put(np.ones((BATCH, 3), np.float32), NamedSharding(mesh, P("batch")))
+    step = jax.shard_map(lambda t, p: loss(t, p), mesh=mesh, in_specs=(P("batch"), P("batch")), out_specs=P())
+    with pytest.raises(ValueError, match=r"With `axis_name`, `axis` must be None.*axis=\(0,\)"):
+        jax.jit(step)(x, x)
+
+
 def test_circle_against_its_own_batch_on_an_explicit_mesh():
     """Circle's default references are the batch itself: the pairwise product gathers the other side."""
     rng = np.random.default_rng(3)

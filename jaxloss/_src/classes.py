@@ -45,7 +45,8 @@ _BASE_DOCS = """\
     dtype: result dtype (`None`: the per-sample function's). Half dtypes are
         computed in float32 and only the result is cast.
     axis_name: a mapped axis (`pmap`, `shard_map`) over which means and sums
-        are taken globally."""
+        are taken globally; a loss whose values couple the batch gathers its
+        batch statistics over it too."""
 
 
 def loss_class(cls: _T) -> _T:
@@ -93,11 +94,14 @@ class Loss(_DataclassMaker):
         name: the loss's name.
         dtype: result dtype (`None`: the per-sample function's). Half dtypes
             are computed in float32 and only the result is cast.
-        axis_name: mapped axis over which means and sums are taken globally.
+        axis_name: mapped axis over which means and sums are taken globally (and
+            the batch statistics of a loss that couples the batch).
     """
 
     fn: ClassVar[Callable[..., jax.Array]]
     in_keras: ClassVar[bool] = False  # Built-in losses that are Keras's (compared against it).
+    # The function takes `axis_name` (its values couple the batch): the class passes its own.
+    couples_batch: ClassVar[bool] = False
     _field_specs: ClassVar[dict[str, _checks.Spec]] = {}  # Field name -> validator, from the annotations.
     __dataclass_fields__: ClassVar[dict[str, dataclasses.Field[Any]]]
 
@@ -119,6 +123,7 @@ class Loss(_DataclassMaker):
         super().__init_subclass__(**kwargs)
         if fn is not None:
             cls.fn = staticmethod(fn)  # type: ignore[assignment]
+            cls.couples_batch = "axis_name" in inspect.signature(fn).parameters
         if name is not None:  # The default of the `name` field.
             cls.__annotations__ = {**cls.__dict__.get("__annotations__", {}), "name": "str | None"}
             cls.name = name
@@ -176,9 +181,12 @@ class Loss(_DataclassMaker):
         return type(self).fn(y_true, y_pred, **inputs, **self.fn_config())
 
     def _per_sample(self) -> tuple[Callable[..., jax.Array], dict[str, Any]]:
-        """The function `reduce` wraps, and the config it is given."""
+        """The function `reduce` wraps, and the config it is given (with `axis_name` if it couples the batch)."""
         if type(self).call is Loss.call:
-            return type(self).fn, self.fn_config()
+            config = self.fn_config()
+            if type(self).couples_batch:
+                config["axis_name"] = self.axis_name
+            return type(self).fn, config
         return self.call, {}
 
     def __call__(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Hashable
 from typing import Any
 
 import jax
@@ -10,6 +11,7 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from jaxloss._src._numerics import maximum_slope, pair, times
+from jaxloss._src._sharding import batch_max
 from jaxloss._src.classes import Loss
 
 __all__ = [
@@ -22,15 +24,17 @@ __all__ = [
 ]
 
 
-def _is_binary(y_true: jax.Array) -> jax.Array:
-    """Keras's batch-wide test: is every label 0 or 1 (then they are mapped to -1/1)?"""
+def _is_binary(y_true: jax.Array, axis_name: Hashable | None) -> jax.Array:
+    """Keras's batch-wide test: is every label 0 or 1 (then they are mapped to -1/1)? Over every device of
+    `axis_name`."""
     # t - t^2 is 0 exactly for 0 and 1 in floating point (NaN for NaN): a max over it is one select-free pass,
-    # with no constant array that XLA would build in memory to share with the loss's pass.
-    return jnp.max(jnp.abs(y_true - y_true * y_true)) == 0
+    # with no constant array that XLA would build in memory to share with the loss's pass. initial=0: an
+    # empty batch is binary.
+    return batch_max(jnp.max(jnp.abs(y_true - y_true * y_true), initial=0.0), axis_name) == 0
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(2,))
-def _mean_hinge(y_true: jax.Array, y_pred: jax.Array, squared: bool) -> jax.Array:
+@functools.partial(jax.custom_jvp, nondiff_argnums=(2, 3))
+def _mean_hinge(y_true: jax.Array, y_pred: jax.Array, squared: bool, axis_name: Hashable | None) -> jax.Array:
     """mean(max(1 - s * y_pred, 0) [squared], -1), s = 2 y_true - 1 if every label is 0 or 1, else y_true."""
 
     def loss(signed: jax.Array) -> jax.Array:
@@ -38,13 +42,15 @@ def _mean_hinge(y_true: jax.Array, y_pred: jax.Array, squared: bool) -> jax.Arra
         return jnp.mean(margin * margin if squared else margin, axis=-1)
 
     # lax.cond keeps each branch one fused pass; a select on the batch-wide flag would stop XLA's CPU fusion.
-    return jax.lax.cond(_is_binary(y_true), lambda: loss(2.0 * y_true - 1.0), lambda: loss(y_true))
+    return jax.lax.cond(_is_binary(y_true, axis_name), lambda: loss(2.0 * y_true - 1.0), lambda: loss(y_true))
 
 
 @_mean_hinge.defjvp
-def _mean_hinge_jvp(squared: bool, primals: tuple[jax.Array, jax.Array], tangents: tuple[jax.Array, jax.Array]) -> Any:
+def _mean_hinge_jvp(
+    squared: bool, axis_name: Hashable | None, primals: tuple[jax.Array, jax.Array], tangents: tuple[jax.Array, ...]
+) -> Any:
     (y_true, y_pred), (d_true, d_pred) = primals, tangents
-    binary = _is_binary(y_true)
+    binary = _is_binary(y_true, axis_name)
     signed = jnp.where(binary, 2.0 * y_true - 1.0, y_true)
     margin = 1.0 - signed * y_pred
     # The derivative's factors are read within max float: a masked row's zero cotangent at an infinite score
@@ -55,10 +61,10 @@ def _mean_hinge_jvp(squared: bool, primals: tuple[jax.Array, jax.Array], tangent
         outer = jnp.minimum(2.0 * jnp.maximum(margin, 0.0), big)
     else:  # jnp.maximum's own derivative, 1/2 at the kink
         outer = maximum_slope(margin, 0.0)
-    return _mean_hinge(y_true, y_pred, squared), jnp.mean(outer * d_margin, axis=-1)
+    return _mean_hinge(y_true, y_pred, squared, axis_name), jnp.mean(outer * d_margin, axis=-1)
 
 
-def hinge(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
+def hinge(y_true: ArrayLike, y_pred: ArrayLike, *, axis_name: Hashable | None = None) -> jax.Array:
     """Hinge loss.
 
     .. math:: \\ell = \\operatorname{mean}_{-1} \\max(1 - y_{true} \\, y_{pred}, 0)
@@ -70,6 +76,8 @@ def hinge(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     Args:
         y_true: labels, shape `[..., d]`.
         y_pred: scores, shape `[..., d]`.
+        axis_name: inside `shard_map`/`pmap`, the mapped axis the batch is
+            split over: the label test covers the whole batch.
 
     Returns:
         shape `[...]`.
@@ -79,10 +87,10 @@ def hinge(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
         >>> print(jaxloss.hinge([[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]]))
         [1.1 1.5]
     """
-    return _mean_hinge(*pair(y_true, y_pred), False)
+    return _mean_hinge(*pair(y_true, y_pred), False, axis_name)
 
 
-def squared_hinge(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
+def squared_hinge(y_true: ArrayLike, y_pred: ArrayLike, *, axis_name: Hashable | None = None) -> jax.Array:
     """Squared hinge loss.
 
     .. math:: \\ell = \\operatorname{mean}_{-1} \\max(1 - y_{true} \\, y_{pred}, 0)^2
@@ -92,6 +100,7 @@ def squared_hinge(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     Args:
         y_true: labels, shape `[..., d]`.
         y_pred: scores, shape `[..., d]`.
+        axis_name: as in `hinge`: the label test covers the whole batch.
 
     Returns:
         shape `[...]`.
@@ -101,7 +110,7 @@ def squared_hinge(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
         >>> print(jaxloss.squared_hinge([[0.0, 1.0], [0.0, 0.0]], [[0.6, 0.4], [0.4, 0.6]]))
         [1.46 2.26]
     """
-    return _mean_hinge(*pair(y_true, y_pred), True)
+    return _mean_hinge(*pair(y_true, y_pred), True, axis_name)
 
 
 def categorical_hinge(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 import jax
@@ -11,6 +12,7 @@ from jax.typing import ArrayLike
 from jaxloss._src import _checks
 from jaxloss._src._checks import FiniteFloat, Flag, NonNegativeFloat, NormDegree, PositiveFloat, validates_config
 from jaxloss._src._numerics import as_float, as_labels, normalize, safe_divide, safe_power
+from jaxloss._src._sharding import batch_sum, whole_batch
 from jaxloss._src.checked import class_ids, unit_rows
 from jaxloss._src.classes import Loss
 from jaxloss._src.reduce import LossWithMask, returns_mask
@@ -33,19 +35,6 @@ def _flat_labels(name: str, labels: ArrayLike) -> jax.Array:
     return labels
 
 
-def _replicated(x: jax.Array) -> jax.Array:
-    """`x` unsharded, when it is sharded over an explicit mesh axis: the other side of a pairwise product.
-
-    On an explicit mesh, `x @ x.T` with the batch axis sharded would shard both axes of the result over
-    the same mesh axis, which JAX rejects; the second operand is gathered instead.
-    """
-    sharding = getattr(jax.typeof(x), "sharding", None)
-    mesh = getattr(sharding, "mesh", None)
-    if mesh is None or not any(t == jax.sharding.AxisType.Explicit for t in mesh.axis_types):
-        return x
-    return jax.sharding.reshard(x, jax.sharding.PartitionSpec())
-
-
 def _masked_logsumexp(x: jax.Array, mask: jax.Array) -> tuple[jax.Array, jax.Array]:
     """logsumexp over the True entries of each row, and whether the row had any."""
     any_valid = jnp.any(mask, axis=1)
@@ -65,6 +54,7 @@ def circle(
     remove_diagonal: Flag = True,
     gamma: NonNegativeFloat = 80.0,
     margin: FiniteFloat = 0.4,
+    axis_name: Hashable | None = None,
 ) -> LossWithMask:
     """Circle loss (Sun et al., 2020) on L2-normalized embeddings.
 
@@ -83,6 +73,9 @@ def circle(
         remove_diagonal: exclude each sample from its own positives.
         gamma: scale, >= 0.
         margin: relaxation margin `m`.
+        axis_name: inside `shard_map`/`pmap`, the mapped axis the batch is split
+            over: the default references (the batch itself) are gathered over it,
+            so each device's values are those of the whole batch.
 
     Returns:
         shape `(B,)`.
@@ -97,8 +90,13 @@ def circle(
     y_pred = as_float("y_pred", y_pred)
     _checks.check_rank("y_pred", y_pred, 2, "(batch, embedding_dim)")
     labels = _flat_labels("y_true", y_true)
-    refs = _replicated(y_pred) if ref_embeddings is None else as_float("ref_embeddings", ref_embeddings, y_pred.dtype)
-    ref_ids = _replicated(labels) if ref_labels is None else _flat_labels("ref_labels", ref_labels)
+    # The default references are the whole batch: this device's rows start at `offset` in it.
+    refs, offset = (
+        whole_batch(y_pred, axis_name)
+        if ref_embeddings is None
+        else (as_float("ref_embeddings", ref_embeddings, y_pred.dtype), 0)
+    )
+    ref_ids = whole_batch(labels, axis_name)[0] if ref_labels is None else _flat_labels("ref_labels", ref_labels)
     _checks.check_rank("ref_embeddings", refs, 2, "(num_refs, embedding_dim)")
     if labels.shape[0] != y_pred.shape[0] or ref_ids.shape[0] != refs.shape[0] or refs.shape[1] != y_pred.shape[1]:
         raise ValueError(
@@ -111,7 +109,7 @@ def circle(
     positive = labels[:, None] == ref_ids[None, :]
     negative = ~positive
     if remove_diagonal:
-        positive = positive & ~jnp.eye(labels.shape[0], ref_ids.shape[0], dtype=bool)
+        positive = positive & (offset + jnp.arange(labels.shape[0])[:, None] != jnp.arange(ref_ids.shape[0])[None, :])
     pos_weights = jnp.maximum((margin + distances) * positive, 0.0)
     neg_weights = jnp.maximum((1.0 + margin - distances) * negative, 0.0)
     pos_logits = -gamma * pos_weights * (margin - distances)
@@ -123,7 +121,9 @@ def circle(
 
 
 @validates_config
-def ntxent(y_true: ArrayLike, y_pred: ArrayLike, *, temperature: PositiveFloat = 0.07) -> jax.Array:
+def ntxent(
+    y_true: ArrayLike, y_pred: ArrayLike, *, temperature: PositiveFloat = 0.07, axis_name: Hashable | None = None
+) -> jax.Array:
     """NT-Xent, the normalized temperature-scaled crossentropy (Chen et al., 2020; optax's `ntxent`).
 
     .. math:: \\ell_i = \\frac{B}{M} \\sum_{j \\in P_i} \\operatorname{softplus}\\Big(\\operatorname{LSE}_{k \\in N_i} s_{ik} - s_{ij}\\Big), \\quad s_{ij} = \\cos(x_i, x_j) / T
@@ -140,6 +140,9 @@ def ntxent(y_true: ArrayLike, y_pred: ArrayLike, *, temperature: PositiveFloat =
         y_true: integer labels naming the positive groups, shape `(B,)` or `(B, 1)`.
         y_pred: embeddings, shape `(B, D)` (normalized here).
         temperature: `T`, > 0.
+        axis_name: inside `shard_map`/`pmap`, the mapped axis the batch is split
+            over: the embeddings and labels are gathered over it and `M` is the
+            global count, so each device's values are those of the whole batch.
 
     Returns:
         shape `(B,)`.
@@ -159,14 +162,17 @@ def ntxent(y_true: ArrayLike, y_pred: ArrayLike, *, temperature: PositiveFloat =
             f"y_true.shape={tuple(labels.shape)}, y_pred.shape={tuple(y_pred.shape)}"
         )
     unit = normalize(y_pred, -1)
-    similarity = (unit @ _replicated(unit).T) / temperature
-    same = labels[:, None] == _replicated(labels)[None, :]
-    positive = same & (jnp.arange(labels.shape[0])[:, None] != jnp.arange(labels.shape[0])[None, :])
+    # The whole batch (gathered over `axis_name`): this device's rows start at `offset` in it.
+    every_unit, offset = whole_batch(unit, axis_name)
+    every_label = whole_batch(labels, axis_name)[0]
+    similarity = (unit @ every_unit.T) / temperature
+    same = labels[:, None] == every_label[None, :]
+    positive = same & (offset + jnp.arange(labels.shape[0])[:, None] != jnp.arange(every_label.shape[0])[None, :])
     negatives, has_negative = _masked_logsumexp(similarity, ~same)
     # -log(e^s / (e^s + sum_neg e^s')) = softplus(LSE_neg - s); no negative at all gives 0.
     pair_loss = jnp.where(positive & has_negative[:, None], jax.nn.softplus(negatives[:, None] - similarity), 0.0)
-    pairs = jnp.sum(positive.astype(y_pred.dtype))
-    return jnp.sum(pair_loss, axis=1) * safe_divide(jnp.asarray(labels.shape[0], y_pred.dtype), pairs)
+    pairs = batch_sum(jnp.sum(positive.astype(y_pred.dtype)), axis_name)
+    return jnp.sum(pair_loss, axis=1) * safe_divide(jnp.asarray(every_label.shape[0], y_pred.dtype), pairs)
 
 
 def _p_norm(x: jax.Array, p: float) -> jax.Array:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from typing import Any
 
 import jax
@@ -11,6 +12,7 @@ from jax.typing import ArrayLike
 from jaxloss._src import _checks
 from jaxloss._src._checks import Axes, FiniteFloat, Flag, NonNegativeFloat, validates_config
 from jaxloss._src._numerics import EPSILON, pair, softmax
+from jaxloss._src._sharding import batch_sum
 from jaxloss._src.checked import probabilities, within
 from jaxloss._src.classes import Loss
 
@@ -24,8 +26,25 @@ __all__ = [
 ]
 
 
+def _batch_sums(sums: tuple[jax.Array, ...], axes: tuple[int, ...] | None, ndim: int, axis_name: Any) -> Any:
+    """Sums over `axes` of this device's shard, summed over `axis_name` if `axes` include the batch axis 0.
+
+    With the batch axis and other axes left, every device would hold the same per-position values, which
+    `reduce` would count once per device: refused.
+    """
+    if axis_name is None or (axes is not None and 0 not in axes):
+        return sums
+    if axes is not None and len(axes) < ndim:
+        raise ValueError(
+            "With `axis_name`, `axis` must be None (one value for the whole batch) or leave out the batch "
+            f"axis 0 (one value per sample): the values are then the whole batch's. Received: axis={axes}, "
+            f"axis_name={axis_name!r}, for inputs of rank {ndim}"
+        )
+    return batch_sum(sums, axis_name)
+
+
 @validates_config
-def dice(y_true: ArrayLike, y_pred: ArrayLike, *, axis: Axes = None) -> jax.Array:
+def dice(y_true: ArrayLike, y_pred: ArrayLike, *, axis: Axes = None, axis_name: Hashable | None = None) -> jax.Array:
     """Dice loss.
 
     .. math:: \\ell = 1 - \\frac{2 \\sum y_{true} y_{pred}}{\\sum y_{true} + \\sum y_{pred} + \\epsilon}
@@ -35,6 +54,9 @@ def dice(y_true: ArrayLike, y_pred: ArrayLike, *, axis: Axes = None) -> jax.Arra
         y_pred: predictions, same shape.
         axis: the axes summed over. `None` (Keras's default) sums everything
             and gives one scalar for the batch; `(1, 2, 3)` gives shape `(B,)`.
+        axis_name: inside `shard_map`/`pmap`, the mapped axis the batch is
+            split over: sums over the batch axis are `psum`-ed over it, so the
+            value is the whole batch's on every device.
 
     Returns:
         `y_pred`'s shape without `axis`.
@@ -46,14 +68,20 @@ def dice(y_true: ArrayLike, y_pred: ArrayLike, *, axis: Axes = None) -> jax.Arra
     """
     y_true, y_pred = pair(y_true, y_pred)
     axis = _checks.canonical_axes(axis, y_pred.ndim)
-    intersection = jnp.sum(y_true * y_pred, axis=axis)
-    denominator = jnp.sum(y_true, axis=axis) + jnp.sum(y_pred, axis=axis) + EPSILON
-    return 1.0 - 2.0 * intersection / denominator
+    sums = (jnp.sum(y_true * y_pred, axis=axis), jnp.sum(y_true, axis=axis) + jnp.sum(y_pred, axis=axis))
+    intersection, size = _batch_sums(sums, axis, y_pred.ndim, axis_name)
+    return 1.0 - 2.0 * intersection / (size + EPSILON)
 
 
 @validates_config
 def tversky(
-    y_true: ArrayLike, y_pred: ArrayLike, *, alpha: FiniteFloat = 0.5, beta: FiniteFloat = 0.5, axis: Axes = None
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    alpha: FiniteFloat = 0.5,
+    beta: FiniteFloat = 0.5,
+    axis: Axes = None,
+    axis_name: Hashable | None = None,
 ) -> jax.Array:
     """Tversky loss (Salehi et al., 2017).
 
@@ -69,6 +97,7 @@ def tversky(
         alpha: weight of the false positives.
         beta: weight of the false negatives.
         axis: the axes summed over; `None` gives one scalar for the batch.
+        axis_name: as in `dice`: sums over the batch axis are `psum`-ed over it.
 
     Returns:
         `y_pred`'s shape without `axis`.
@@ -83,6 +112,7 @@ def tversky(
     true_pos = jnp.sum(y_true * y_pred, axis=axis)
     false_pos = jnp.sum((1.0 - y_true) * y_pred, axis=axis)
     false_neg = jnp.sum(y_true * (1.0 - y_pred), axis=axis)
+    true_pos, false_pos, false_neg = _batch_sums((true_pos, false_pos, false_neg), axis, y_pred.ndim, axis_name)
     return 1.0 - true_pos / (true_pos + alpha * false_pos + beta * false_neg + EPSILON)
 
 
@@ -95,6 +125,7 @@ def generalized_dice(
     from_logits: Flag = False,
     ignore_background: Flag = False,
     weighted: Flag = True,
+    axis_name: Hashable | None = None,
 ) -> jax.Array:
     """Generalized Dice loss (Sudre et al., 2017), as optax's `multiclass_generalized_dice_loss`.
 
@@ -118,6 +149,9 @@ def generalized_dice(
         ignore_background: leave class 0 out of the mean over classes (its
             count still enters the weights, as in optax).
         weighted: use the class weights `1 / n_c^2`; False gives every class weight 1.
+        axis_name: inside `shard_map`/`pmap`, the mapped axis the batch is
+            split over: the class counts are `psum`-ed over it, so the weights
+            are the whole batch's.
 
     Returns:
         shape `[B]`.
@@ -138,7 +172,7 @@ def generalized_dice(
     half_sizes = 0.5 * (jnp.sum(y_pred, axis=spatial) + jnp.sum(y_true, axis=spatial))
     dice_loss = 1.0 - (intersection + smooth) / (half_sizes + smooth)  # [B, C]
     if weighted:
-        counts = jnp.sum(y_true, axis=tuple(range(y_true.ndim - 1)))
+        counts = batch_sum(jnp.sum(y_true, axis=tuple(range(y_true.ndim - 1))), axis_name)
         weights = 1.0 / (jnp.square(counts) + 1e-7)  # optax's epsilon: an absent class gets a huge weight
         dice_loss = dice_loss * (weights * (weights.shape[0] / jnp.sum(weights)))
     if ignore_background and dice_loss.shape[-1] > 1:
