@@ -91,7 +91,8 @@ def _mixed_hinge_labels(rng, batch):
     """Labels in {0, 1} but one -1 in the first sample: Keras's batch-wide test then keeps every label as
     is, though most samples alone (and most devices' shards) would be mapped to -1/1."""
     y_true, y_pred, extra = _binary(logits=True)(rng, batch)
-    y_true.reshape(-1, y_true.shape[-1])[0, 0] = -1.0
+    if y_true.size:
+        y_true.reshape(-1, y_true.shape[-1])[0, 0] = -1.0
     return y_true, y_pred, extra
 
 

@@ -82,7 +82,10 @@ def _real(name: str, value: Any) -> float | None:
     if isinstance(value, (bool, np.bool_)):
         raise TypeError(f"`{name}` must be a number, not a bool. {_received(name, value)}")
     if isinstance(value, numbers.Real):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int beyond the float range (10**400)
+            raise ValueError(f"`{name}` is too large for a float. {_received(name, value)}") from None
     if isinstance(value, (np.ndarray, np.generic)) and np.ndim(value) == 0 and np.issubdtype(value.dtype, np.number):
         return float(value)
     if isinstance(value, jax.core.Tracer) and jnp.ndim(value) == 0:
@@ -106,10 +109,11 @@ def _in_range(test: Callable[[float], bool], expected: str) -> Callable[[str, An
     return check
 
 
+# Every range is finite: an infinite setting (Huber's delta, a smoothing term, a soft cap) gives inf * 0.
 _unit_interval = _in_range(lambda v: 0.0 <= v <= 1.0, "in [0, 1]")
 _open_unit_interval = _in_range(lambda v: 0.0 < v < 1.0, "in the open interval (0, 1)")
-_positive = _in_range(lambda v: v > 0.0, "> 0")
-_non_negative = _in_range(lambda v: v >= 0.0, ">= 0")
+_positive = _in_range(lambda v: 0.0 < v < np.inf, "> 0 and finite")
+_non_negative = _in_range(lambda v: 0.0 <= v < np.inf, ">= 0 and finite")
 _finite = _in_range(np.isfinite, "finite")
 _at_least_one = _in_range(lambda v: 1.0 <= v < np.inf, ">= 1 and finite")
 
@@ -152,9 +156,23 @@ def _axis(name: str, value: Any) -> None:
         raise TypeError(f"`{name}` must be of type `int`. {_received(name, value)}")
 
 
-def _optional_int(name: str, value: Any) -> None:
-    if value is not None and not _is_int(value):
+_INT32 = np.iinfo(np.int32)
+
+
+def _class_id(name: str, value: Any, low: int) -> None:
+    """An int in [low, int32 max]: labels are int32, so a larger id could never match one."""
+    if not _is_int(value):
+        raise TypeError(f"`{name}` must be an int. {_received(name, value)}")
+    if not low <= value <= _INT32.max:
+        raise ValueError(f"`{name}` must be in [{low}, {_INT32.max}] (an int32). Received: {name}={value!r}")
+
+
+def _optional_class_id(name: str, value: Any) -> None:
+    if value is None:
+        return
+    if not _is_int(value):
         raise TypeError(f"`{name}` must be an int or None. {_received(name, value)}")
+    _class_id(name, value, _INT32.min)
 
 
 def _int_at_least(low: int) -> Callable[[str, Any], None]:
@@ -167,7 +185,6 @@ def _int_at_least(low: int) -> Callable[[str, Any], None]:
     return check
 
 
-_non_negative_int = _int_at_least(0)
 _positive_int = _int_at_least(1)
 
 
@@ -222,8 +239,8 @@ ClassWeights = Annotated[float | Sequence[float], Spec(_class_weights)]
 OptionalClassWeights = Annotated[float | Sequence[float] | None, Spec(_optional_class_weights)]
 Axis = Annotated[int, Spec(_axis)]
 Axes = Annotated[int | Sequence[int] | None, Spec(_axes)]
-ClassId = Annotated[int, Spec(_non_negative_int)]
-OptionalClassId = Annotated[int | None, Spec(_optional_int)]
+ClassId = Annotated[int, Spec(lambda name, value: _class_id(name, value, 0))]
+OptionalClassId = Annotated[int | None, Spec(_optional_class_id)]
 
 
 def specs(obj: Any) -> dict[str, Spec]:
@@ -286,9 +303,24 @@ def check_rank(name: str, x: jnp.ndarray, expected: int | Sequence[int], what: s
 
 
 def check_min_rank(name: str, x: jnp.ndarray, minimum: int, what: str = "") -> None:
+    """Rank at least `minimum`, and a last (class or feature) axis that is not empty."""
     if x.ndim < minimum:
         hint = f" {what}" if what else ""
         raise ValueError(f"`{name}` must have rank >= {minimum}{hint}. Received: {name}.shape={tuple(x.shape)}")
+    check_nonempty(name, x, (-1,))
+
+
+def check_nonempty(name: str, x: jnp.ndarray, axes: Sequence[int] | None) -> None:
+    """The axes a loss reduces over (class, feature, time axes; None: all but the batch axis 0) are not empty.
+
+    The batch axis may be empty (an empty batch gives 0); a loss over no classes or features is not defined.
+    """
+    for axis in range(1, x.ndim) if axes is None else axes:
+        if x.shape[axis] == 0:
+            raise ValueError(
+                f"`{name}` has an empty axis {axis % x.ndim} (its classes or features): the loss is not defined "
+                f"over none. Received: {name}.shape={tuple(x.shape)}"
+            )
 
 
 def check_same_shape(y_true: jnp.ndarray, y_pred: jnp.ndarray) -> None:

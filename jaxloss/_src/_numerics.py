@@ -21,14 +21,16 @@ def compute_dtype(dtype: Any) -> jnp.dtype:
     return jnp.dtype(jnp.float64) if jnp.dtype(dtype) == jnp.float64 else jnp.dtype(jnp.float32)
 
 
-def _as_array(name: str, x: ArrayLike) -> jax.Array:
+def as_array(name: str, x: ArrayLike, numeric: str = "a numeric array") -> jax.Array:
+    """`x` as a JAX array of real numbers or booleans; otherwise a TypeError naming `name` (`numeric`: what
+    was expected)."""
     if isinstance(x, (str, bytes)) or (isinstance(x, (list, tuple)) and x and isinstance(x[0], (str, bytes))):
-        raise TypeError(f"`{name}` must be a numeric array. Received text: {x!r}")
+        raise TypeError(f"`{name}` must be {numeric}. Received text: {x!r}")
     try:
         x = jnp.asarray(x)
     except (TypeError, ValueError) as err:
         raise TypeError(
-            f"`{name}` must be a numeric array. Received {type(x).__name__}, which JAX cannot convert: {err}"
+            f"`{name}` must be {numeric}. Received {type(x).__name__}, which JAX cannot convert: {err}"
         ) from None
     _checks.check_numeric(name, x)
     return x
@@ -36,13 +38,13 @@ def _as_array(name: str, x: ArrayLike) -> jax.Array:
 
 def as_float(name: str, x: ArrayLike, dtype: Any = None) -> jax.Array:
     """Converts `x` to the compute dtype (of `dtype`, or of `x` itself)."""
-    x = _as_array(name, x)
+    x = as_array(name, x)
     return x.astype(compute_dtype(x.dtype if dtype is None else dtype))
 
 
 def as_floating(name: str, x: ArrayLike) -> jax.Array:
     """Converts `x` to a floating array, keeping a float dtype as it is (half precision included)."""
-    x = _as_array(name, x)
+    x = as_array(name, x)
     return x if jnp.issubdtype(x.dtype, jnp.floating) else x.astype(compute_dtype(x.dtype))
 
 
@@ -61,7 +63,7 @@ def as_labels(name: str, x: ArrayLike) -> jax.Array:
         if host.dtype.kind in "iu" and host.size:
             # Clip on the host, before JAX canonicalizes int64/uint32 to int32 by wrapping.
             x = np.clip(host, _INT32.min, _INT32.max) if (host.min() < _INT32.min or host.max() > _INT32.max) else host
-    x = _as_array(name, x)
+    x = as_array(name, x)
     _checks.check_integer_labels(name, x)
     if x.dtype != jnp.bool_ and (jnp.iinfo(x.dtype).max > _INT32.max or jnp.iinfo(x.dtype).min < _INT32.min):
         x = jnp.clip(x, max(jnp.iinfo(x.dtype).min, _INT32.min), _INT32.max)  # saturate, do not wrap
@@ -90,6 +92,8 @@ def pair(y_true: ArrayLike, y_pred: ArrayLike, *, scalar_as_feature: bool = True
     _checks.check_same_shape(y_true, y_pred)
     if y_pred.ndim == 0 and scalar_as_feature:
         y_true, y_pred = y_true[None], y_pred[None]
+    if y_pred.ndim:
+        _checks.check_nonempty("y_pred", y_pred, (-1,))  # no features or classes: no loss (mean of nothing)
     return y_true, y_pred
 
 

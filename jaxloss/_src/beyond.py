@@ -17,8 +17,8 @@ from jax.typing import ArrayLike
 
 from jaxloss._src import _checks
 from jaxloss._src._checks import FiniteFloat, Flag, NonNegativeFloat, PositiveFloat, validates_config
-from jaxloss._src._numerics import as_float, as_labels, clip, cosine, pair, times
-from jaxloss._src.categorical import _pick, are_class_ids
+from jaxloss._src._numerics import as_float, clip, cosine, pair, times
+from jaxloss._src.categorical import _pick, _sparse_labels, are_class_ids
 from jaxloss._src.checked import check_all, class_ids, within
 from jaxloss._src.classes import Loss
 from jaxloss._src.probabilistic import binary_crossentropy
@@ -181,6 +181,19 @@ def poisson_nll(
     return jnp.mean(loss, axis=-1)
 
 
+def _other_like(other: ArrayLike | None, y_pred: jax.Array, loss: str) -> jax.Array:
+    """The second input `other` (x2), in `y_pred`'s compute dtype and of its shape."""
+    if other is None:
+        raise TypeError(f"`{loss}` needs the second input: pass `other=` (x2), an array shaped like `y_pred`.")
+    x2 = as_float("other", other, y_pred.dtype)
+    if x2.shape != y_pred.shape:
+        raise ValueError(
+            f"`other` must have the shape of `y_pred`. Received: other.shape={tuple(x2.shape)}, "
+            f"y_pred.shape={tuple(y_pred.shape)}"
+        )
+    return x2
+
+
 @validates_config
 def margin_ranking(
     y_true: ArrayLike,
@@ -209,10 +222,15 @@ def margin_ranking(
         >>> print(jaxloss.margin_ranking([[1.0, -1.0]], [[0.2, 0.8]], other=[[0.5, 0.1]], margin=0.1))
         [0.6]
     """
-    if other is None:
-        raise TypeError("`margin_ranking` needs the second input: pass `other=` (x2).")
-    y_pred, x2 = pair(other, y_pred)[::-1]
+    y_pred = as_float("y_pred", y_pred)
+    x2 = _other_like(other, y_pred, "margin_ranking")
+    if y_pred.ndim == 0:  # scalars: one feature, as `pair` makes them
+        y_pred, x2 = y_pred[None], x2[None]
     y_true = as_float("y_true", y_true, y_pred.dtype)
+    if y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:  # Keras's rank matching, on y_true only
+        y_true = y_true[..., 0]
+    elif y_pred.ndim == y_true.ndim + 1 and y_pred.shape[-1] == 1:
+        y_true = y_true[..., None]
     _checks.check_same_shape(y_true, y_pred)
     return jnp.mean(jnp.maximum(0.0, -y_true * (y_pred - x2) + margin), axis=-1)
 
@@ -247,10 +265,9 @@ def cosine_embedding(
         >>> print(jaxloss.cosine_embedding([1.0, -1.0], [[1.0, 0.0], [1.0, 1.0]], other=[[0.0, 1.0], [1.0, 0.0]]))
         [1.     0.7071]
     """
-    if other is None:
-        raise TypeError("`cosine_embedding` needs the second input: pass `other=` (x2).")
-    x2, y_pred = pair(other, y_pred, scalar_as_feature=False)
+    y_pred = as_float("y_pred", y_pred)
     _checks.check_min_rank("y_pred", y_pred, 1, "(it needs a feature axis)")
+    x2 = _other_like(other, y_pred, "cosine_embedding")
     y_true = as_float("y_true", y_true, y_pred.dtype)
     if y_true.shape != y_pred.shape[:-1]:
         raise ValueError(
@@ -308,7 +325,8 @@ def perceptron(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     """
     y_pred = as_float("y_pred", y_pred)
     if are_class_ids(y_true, y_pred):
-        picked, in_range = _pick(y_pred, as_labels("y_true", y_true))
+        _checks.check_min_rank("y_pred", y_pred, 1, "(it needs a class axis)")
+        picked, in_range = _pick(y_pred, _sparse_labels(y_true, y_pred))
         return jnp.where(in_range, jnp.max(y_pred, axis=-1) - picked, 0.0)
     y_true, y_pred = pair(y_true, y_pred)
     return jnp.mean(jnp.maximum(0.0, -times(y_true, y_pred)), axis=-1)  # finite derivatives at infinite scores
@@ -341,7 +359,7 @@ def multiclass_hinge(y_true: ArrayLike, y_pred: ArrayLike, *, margin: FiniteFloa
     y_pred = as_float("y_pred", y_pred)
     _checks.check_min_rank("y_pred", y_pred, 1, "(it needs a class axis)")
     if are_class_ids(y_true, y_pred):
-        labels = as_labels("y_true", y_true)
+        labels = _sparse_labels(y_true, y_pred)
         picked, in_range = _pick(y_pred, labels)
         others = y_pred + margin * (jnp.arange(y_pred.shape[-1]) != labels[..., None])
         return jnp.where(in_range, jnp.max(others, axis=-1) - picked, 0.0)
@@ -420,7 +438,7 @@ def sparsemax_loss(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     y_pred = as_float("y_pred", y_pred)
     if are_class_ids(y_true, y_pred):
         _checks.check_min_rank("y_pred", y_pred, 1, "(it needs a class axis)")
-        labels = as_labels("y_true", y_true)
+        labels = _sparse_labels(y_true, y_pred)
         in_range = (labels >= 0) & (labels < y_pred.shape[-1])
         return jnp.where(in_range, _multiclass_sparsemax(jnp.where(in_range, labels, 0), y_pred), 0.0)
     y_true, y_pred = pair(y_true, y_pred)

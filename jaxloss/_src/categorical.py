@@ -9,6 +9,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.typing import ArrayLike
 
 from jaxloss._src import _checks
@@ -24,6 +25,7 @@ from jaxloss._src._checks import (
     validates_config,
 )
 from jaxloss._src._numerics import (
+    as_array,
     as_float,
     as_labels,
     clip_probs,
@@ -56,7 +58,9 @@ __all__ = [
 
 def _check_class_axis(axis: int, y_pred: jax.Array) -> int:
     _checks.check_min_rank("y_pred", y_pred, 1, "(it needs a class axis)")
-    return _checks.canonical_axis(axis, y_pred.ndim)
+    axis = _checks.canonical_axis(axis, y_pred.ndim)
+    _checks.check_nonempty("y_pred", y_pred, (axis,))
+    return axis
 
 
 def _warn_single_class(loss_name: str, y_pred: jax.Array, axis: int) -> None:
@@ -428,8 +432,8 @@ def categorical_generalized_cross_entropy(y_true: ArrayLike, y_pred: ArrayLike, 
 
 def are_class_ids(y_true: Any, y_pred: Any) -> bool:
     """Integer labels with one axis less than the scores: the class-id form of a loss that takes both."""
-    labels = jnp.asarray(y_true)
-    return jnp.issubdtype(labels.dtype, jnp.integer) and labels.ndim == jnp.ndim(y_pred) - 1
+    labels = y_true if isinstance(y_true, jax.Array) else np.asarray(y_true)  # text stays text, for the error
+    return np.issubdtype(labels.dtype, np.integer) and labels.ndim == np.ndim(y_pred) - 1
 
 
 @returns_mask
@@ -472,6 +476,7 @@ def poly1_crossentropy(
         [0.6656 2.4319]
     """
     y_pred = as_float("y_pred", y_pred)
+    as_array("y_true", y_true)  # real numbers, before their form is read
     if are_class_ids(y_true, y_pred):
         ce, valid = sparse_categorical_crossentropy.with_mask(  # type: ignore[attr-defined]
             y_true, y_pred, from_logits=from_logits, ignore_class=ignore_class

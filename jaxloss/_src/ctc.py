@@ -272,6 +272,7 @@ def _checked_inputs(
             f"`y_true` and `y_pred` must have the same batch size. Received: "
             f"y_true.shape={tuple(labels.shape)}, y_pred.shape={tuple(logits.shape)}"
         )
+    _checks.check_nonempty("y_pred", logits, (2,))  # no classes, not even the blank
     if not blank_index < num_classes:
         raise ValueError(
             f"`blank_index` must be in [0, {num_classes}) for y_pred with {num_classes} classes. Received: blank_index={blank_index}"

@@ -35,6 +35,14 @@ def _flat_labels(name: str, labels: ArrayLike) -> jax.Array:
     return labels
 
 
+def _check_rows(label_name: str, labels: jax.Array, name: str, embeddings: jax.Array) -> None:
+    if labels.shape[0] != embeddings.shape[0]:
+        raise ValueError(
+            f"`{label_name}` must have one label per row of `{name}`. Received: "
+            f"{label_name}.shape={tuple(labels.shape)}, {name}.shape={tuple(embeddings.shape)}"
+        )
+
+
 def _masked_logsumexp(x: jax.Array, mask: jax.Array) -> tuple[jax.Array, jax.Array]:
     """logsumexp over the True entries of each row, and whether the row had any."""
     any_valid = jnp.any(mask, axis=1)
@@ -98,11 +106,13 @@ def circle(
     )
     ref_ids = whole_batch(labels, axis_name)[0] if ref_labels is None else _flat_labels("ref_labels", ref_labels)
     _checks.check_rank("ref_embeddings", refs, 2, "(num_refs, embedding_dim)")
-    if labels.shape[0] != y_pred.shape[0] or ref_ids.shape[0] != refs.shape[0] or refs.shape[1] != y_pred.shape[1]:
+    _checks.check_nonempty("y_pred", y_pred, (1,))
+    _check_rows("y_true", labels, "y_pred", y_pred)
+    _check_rows("ref_labels", ref_ids, "ref_embeddings", refs)
+    if refs.shape[1] != y_pred.shape[1]:
         raise ValueError(
-            "Expected y_true (B,), y_pred (B, D), ref_labels (R,), ref_embeddings (R, D). Received: "
-            f"y_true {tuple(labels.shape)}, y_pred {tuple(y_pred.shape)}, "
-            f"ref_labels {tuple(ref_ids.shape)}, ref_embeddings {tuple(refs.shape)}"
+            "`ref_embeddings` must have the embedding size of `y_pred`. Received: "
+            f"ref_embeddings.shape={tuple(refs.shape)}, y_pred.shape={tuple(y_pred.shape)}"
         )
 
     distances = jnp.maximum(1.0 - y_pred @ refs.T, 0.0)
@@ -155,12 +165,9 @@ def ntxent(
     """
     y_pred = as_float("y_pred", y_pred)
     _checks.check_rank("y_pred", y_pred, 2, "(batch, embedding_dim)")
+    _checks.check_nonempty("y_pred", y_pred, (1,))
     labels = _flat_labels("y_true", y_true)
-    if labels.shape[0] != y_pred.shape[0]:
-        raise ValueError(
-            "`y_true` must have one label per embedding. Received: "
-            f"y_true.shape={tuple(labels.shape)}, y_pred.shape={tuple(y_pred.shape)}"
-        )
+    _check_rows("y_true", labels, "y_pred", y_pred)
     unit = normalize(y_pred, -1)
     # The whole batch (gathered over `axis_name`): this device's rows start at `offset` in it.
     every_unit, offset = whole_batch(unit, axis_name)

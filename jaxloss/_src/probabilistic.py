@@ -304,6 +304,7 @@ def binary_crossentropy(
     """
     y_true, y_pred = pair(y_true, y_pred)
     axis = _checks.canonical_axis(axis, y_pred.ndim)
+    _checks.check_nonempty("y_pred", y_pred, (axis,))
     y_true = _smooth_binary(y_true, label_smoothing)
     if pos_weight is None:
         bce, _ = _binary_terms(y_true, y_pred, from_logits)
@@ -367,6 +368,7 @@ def binary_focal_crossentropy(
     """
     y_true, y_pred = pair(y_true, y_pred)
     axis = _checks.canonical_axis(axis, y_pred.ndim)
+    _checks.check_nonempty("y_pred", y_pred, (axis,))
     y_true = _smooth_binary(y_true, label_smoothing)
     bce, one_minus_pt = _binary_terms(y_true, y_pred, from_logits)
     focal_bce = safe_power(one_minus_pt, gamma) * bce

@@ -21,7 +21,7 @@ from jax.typing import ArrayLike
 
 from jaxloss._src import _checks
 from jaxloss._src._checks import Reduction
-from jaxloss._src._numerics import compute_dtype, safe_divide, squeeze_or_expand_to_same_rank, times
+from jaxloss._src._numerics import as_array, compute_dtype, safe_divide, squeeze_or_expand_to_same_rank, times
 
 
 class LossWithMask(NamedTuple):
@@ -76,18 +76,23 @@ def _align(name: str, weight: jax.Array, values: jax.Array) -> tuple[jax.Array, 
         # A (batch,) weight scales whole samples: align it to the leading axes.
         weight = weight.reshape(weight.shape + (1,) * (values.ndim - weight.ndim))
     try:
-        jnp.broadcast_shapes(values.shape, weight.shape)
+        broadcast = jnp.broadcast_shapes(values.shape, weight.shape)
     except ValueError:
+        broadcast = None
+    # The weight broadcasts *to* the loss, never the loss to the weight: a (B, 1, 1) weight on (B,) values
+    # would give (B, 1, B) (Keras's silent mean(w) mean(loss)). A loss that is one value for the whole
+    # batch (Dice with axis=None) takes any weight, as in Keras.
+    if broadcast is None or (values.ndim and broadcast != values.shape):
         raise ValueError(
             f"`{name}` cannot be broadcast to the per-sample loss. Expected a shape that "
             f"broadcasts to {tuple(values.shape)} from the leading axes. Received: "
             f"{name}.shape={tuple(weight.shape)}"
-        ) from None
+        )
     return values, weight
 
 
 def _check_mask(mask: ArrayLike) -> jax.Array:
-    mask = jnp.asarray(mask)
+    mask = as_array("mask", mask, numeric="boolean (True = keep)")
     if mask.dtype != jnp.bool_:
         raise TypeError(f"`mask` must be boolean (True = keep). Received: mask.dtype={mask.dtype}")
     return mask
@@ -110,7 +115,8 @@ def reduce_weighted(
     dtype = values.dtype
     weight = None
     if sample_weight is not None:
-        values, weight = _align("sample_weight", jnp.asarray(sample_weight, dtype), values)
+        weight_array = as_array("sample_weight", sample_weight, numeric="a numeric array of real weights")
+        values, weight = _align("sample_weight", weight_array.astype(dtype), values)
     mask_count = None
     if mask is not None:
         mask = _check_mask(mask)
@@ -175,6 +181,7 @@ def reduce(
         all-masked batch gives 0 with zero gradients.
 
     Raises:
+        TypeError: `fn` is not callable (a name: use `jaxloss.get(name)`).
         ValueError: unknown `reduction`, a `dtype` that is not floating, or a
             `sample_weight`/`mask` that does not broadcast to the per-sample values.
 
@@ -191,6 +198,9 @@ def reduce(
         >>> print(mse(y_true, y_pred, mask=jnp.array([True, False])))
         0.5
     """
+    if not callable(fn):
+        hint = f" For a registered loss, pass `jaxloss.get({fn!r})`." if isinstance(fn, str) else ""
+        raise TypeError(f"`fn` must be a per-sample loss function.{hint} Received: fn={fn!r}")
     _checks.check_reduction(reduction)
     out_dtype = None if dtype is None else jnp.dtype(_checks.canonical_dtype(dtype))
 

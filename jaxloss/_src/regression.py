@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from jaxloss._src._checks import Axes, PositiveFloat, canonical_axes, validates_config
+from jaxloss._src._checks import Axes, PositiveFloat, canonical_axes, check_nonempty, validates_config
 from jaxloss._src._numerics import EPSILON, cosine, pair
 from jaxloss._src.classes import Loss
 
@@ -149,6 +149,7 @@ def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, *, axis: Axes = -1) 
     """
     y_true, y_pred = pair(y_true, y_pred)
     axis = canonical_axes(axis, y_pred.ndim)  # a tuple: static, so hashable
+    check_nonempty("y_pred", y_pred, axis)
     return 0.0 - cosine(y_true, y_pred, axis)  # 0 - x: no -0.0
 
 

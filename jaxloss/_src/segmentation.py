@@ -26,6 +26,19 @@ __all__ = [
 ]
 
 
+def _overlap_axes(y_pred: jax.Array, axis: Any) -> tuple[int, ...] | None:
+    """The summed axes, checked: in range, and not empty but for the batch axis."""
+    axes = _checks.canonical_axes(axis, y_pred.ndim)
+    _checks.check_nonempty("y_pred", y_pred, None if axes is None else [a for a in axes if a != 0])
+    return axes
+
+
+def _empty_batch_gives_zero(value: jax.Array, y_pred: jax.Array, axes: tuple[int, ...] | None) -> jax.Array:
+    """0 for a sum over an empty batch (nothing to score), as the means of an empty batch are."""
+    summed_batch = y_pred.ndim and (axes is None or 0 in axes)
+    return jnp.zeros_like(value) if summed_batch and y_pred.shape[0] == 0 else value
+
+
 def _batch_sums(sums: tuple[jax.Array, ...], axes: tuple[int, ...] | None, ndim: int, axis_name: Any) -> Any:
     """Sums over `axes` of this device's shard, summed over `axis_name` if `axes` include the batch axis 0.
 
@@ -67,10 +80,10 @@ def dice(y_true: ArrayLike, y_pred: ArrayLike, *, axis: Axes = None, axis_name: 
         -0.5556
     """
     y_true, y_pred = pair(y_true, y_pred)
-    axis = _checks.canonical_axes(axis, y_pred.ndim)
+    axis = _overlap_axes(y_pred, axis)
     sums = (jnp.sum(y_true * y_pred, axis=axis), jnp.sum(y_true, axis=axis) + jnp.sum(y_pred, axis=axis))
     intersection, size = _batch_sums(sums, axis, y_pred.ndim, axis_name)
-    return 1.0 - 2.0 * intersection / (size + EPSILON)
+    return _empty_batch_gives_zero(1.0 - 2.0 * intersection / (size + EPSILON), y_pred, axis)
 
 
 @validates_config
@@ -108,12 +121,13 @@ def tversky(
         -0.9444
     """
     y_true, y_pred = pair(y_true, y_pred)
-    axis = _checks.canonical_axes(axis, y_pred.ndim)
+    axis = _overlap_axes(y_pred, axis)
     true_pos = jnp.sum(y_true * y_pred, axis=axis)
     false_pos = jnp.sum((1.0 - y_true) * y_pred, axis=axis)
     false_neg = jnp.sum(y_true * (1.0 - y_pred), axis=axis)
     true_pos, false_pos, false_neg = _batch_sums((true_pos, false_pos, false_neg), axis, y_pred.ndim, axis_name)
-    return 1.0 - true_pos / (true_pos + alpha * false_pos + beta * false_neg + EPSILON)
+    value = 1.0 - true_pos / (true_pos + alpha * false_pos + beta * false_neg + EPSILON)
+    return _empty_batch_gives_zero(value, y_pred, axis)
 
 
 @validates_config
