@@ -294,3 +294,53 @@ def test_cosine_value_and_grad_value_equals_a_plain_call_bit_for_bit(scale):
         via_jvp = jax.jit(lambda t, p, fn=fn: jax.jvp(fn, (t, p), (t, p))[0])(a, b)
         np.testing.assert_array_equal(via_vjp, plain)
         np.testing.assert_array_equal(via_jvp, plain)
+
+
+# Five places a float32 comparison against float64 found jaxloss less exact than a peer (each failed before).
+
+
+def test_huber_gradient_for_large_values_is_minus_delta():
+    """y_true + -delta rounded to y_true in the derivative: the slope came out -0 instead of -delta."""
+    grad = jax.grad(lambda p: jaxloss.huber(jnp.array([5e7, 0.0]), p))(jnp.array([4e7, 1e8]))
+    np.testing.assert_array_equal(grad, [-0.5, 0.5])  # -delta / D and +delta / D
+
+
+def test_smooth_l1_gradient_for_small_errors_does_not_cancel():
+    error = np.float32(1e-6)
+    grad = jax.grad(lambda p: jaxloss.smooth_l1(jnp.zeros(3), p))(jnp.array([error, 0.0, 0.0]))
+    np.testing.assert_allclose(grad[0], float(error) / 3, rtol=1e-6)  # autodiff gave 3.28e-7 for 3.33e-7
+
+
+def test_bce_from_logits_gradient_for_confident_logits_is_the_tiny_exact_value():
+    logits = jnp.array([20.0, -20.0, 60.0])
+    grad = jax.grad(lambda x: jnp.sum(jaxloss.binary_crossentropy(jnp.array([1.0, 0.0, 1.0]), x, from_logits=True)))(
+        logits
+    )
+    exact = np.array([-1.0, 1.0, -1.0]) / (1.0 + np.exp(np.abs(np.float64(logits)))) / 3
+    np.testing.assert_allclose(grad, exact, rtol=1e-6)  # was [0, 2.4e-9 / 3 rounded, 0]
+
+
+def test_kl_from_logits_gradient_in_the_tail_is_as_exact_as_optax():
+    """The softmax in the derivative is exps / total: exp(log p) carried |log p| eps into the small p."""
+    import optax
+
+    rng = np.random.default_rng(3)
+    logits = (rng.normal(size=(64, 6)) * 5).astype(np.float32)
+    target = np.eye(6, dtype=np.float32)[np.argmax(logits, axis=1)]
+    x64 = logits.astype(np.float64)
+    exact = np.exp(x64 - x64.max(1, keepdims=True))
+    exact = exact / exact.sum(1, keepdims=True) - target
+    tail = (target == 0) & (np.abs(exact) > 1e-30)  # the small probabilities, in float32's normal range
+
+    def error(fn):
+        grad = np.asarray(jax.grad(lambda x: jnp.sum(fn(x)))(jnp.asarray(logits)), np.float64)
+        return np.max(np.abs(grad - exact)[tail] / np.abs(exact)[tail])
+
+    ours = error(lambda x: jaxloss.kl_divergence(target, x, from_logits=True))
+    theirs = error(lambda x: optax.kl_divergence(jax.nn.log_softmax(x), target))
+    assert ours <= 1.25 * theirs, (ours, theirs)  # the same softmax as optax's (it was 1.8x)
+
+
+def test_bce_on_probabilities_near_zero_uses_log1p():
+    value = jaxloss.binary_crossentropy(jnp.array([0.0]), jnp.array([1e-7]))
+    np.testing.assert_allclose(value, -np.log1p(-np.float64(np.float32(1e-7))), rtol=1e-6)  # was 1.19e-7

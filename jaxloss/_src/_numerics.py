@@ -343,8 +343,10 @@ def log_softmax(logits: jax.Array, axis: int, floor: float = -np.inf) -> jax.Arr
 @log_softmax.defjvp
 def _log_softmax_jvp(axis: int, floor: float, primals: tuple[jax.Array], tangents: tuple[jax.Array]) -> Any:
     (logits,), (tangent,) = primals, tangents
-    log_probs = log_softmax(logits, axis, floor)
-    return log_probs, tangent - jnp.sum(jnp.exp(log_probs) * tangent, axis=axis, keepdims=True)
+    _, shifted, exps, total = softmax_terms(logits, axis)
+    # The softmax as exps / total: exp(log p) would carry log p's rounding, |log p| eps, into small p.
+    probs = exps / total
+    return jnp.maximum(shifted - jnp.log(total), floor), tangent - jnp.sum(probs * tangent, axis=axis, keepdims=True)
 
 
 def opaque(value: Any, dtype: Any) -> jax.Array:

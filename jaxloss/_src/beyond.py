@@ -22,6 +22,7 @@ from jaxloss._src.categorical import _pick, _sparse_labels, are_class_ids
 from jaxloss._src.checked import check_all, class_ids, within
 from jaxloss._src.classes import Loss
 from jaxloss._src.probabilistic import binary_crossentropy
+from jaxloss._src.regression import _huber
 
 __all__ = [
     "smooth_l1",
@@ -70,12 +71,12 @@ def smooth_l1(y_true: ArrayLike, y_pred: ArrayLike, *, beta: NonNegativeFloat = 
         [1.3125]
     """
     y_true, y_pred = pair(y_true, y_pred)
-    error = y_pred - y_true
-    abs_error = jnp.abs(error)
-    clipped = jnp.minimum(abs_error, beta)
-    # 0.5 c^2 / beta + (|e| - c) with c = min(|e|, beta): both pieces, no select; beta = 0 gives |e|.
-    quadratic = 0.5 * jnp.square(clipped) / jnp.where(jnp.asarray(beta) > 0, beta, 1.0)
-    return jnp.mean(quadratic + (abs_error - clipped), axis=-1)
+    # huber(delta=beta) / beta, with Huber's exact slope clip(e, -beta, beta) (autodiff of
+    # 0.5 c^2 / beta + (|e| - c) cancels: (1 + e / beta) - 1); beta = 0 is the mean absolute error.
+    # Double where: a (traced) beta of 0 never reaches the division.
+    positive = jnp.asarray(beta) > 0
+    safe_beta = jnp.where(positive, beta, 1.0)
+    return jnp.where(positive, _huber(y_true, y_pred, safe_beta) / safe_beta, jnp.mean(jnp.abs(y_pred - y_true), -1))
 
 
 def _variance_like(variance: ArrayLike | None, y_pred: jax.Array) -> jax.Array:

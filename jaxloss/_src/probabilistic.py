@@ -237,7 +237,9 @@ def _binary_from_logits_jvp(primals: tuple[jax.Array, jax.Array], tangents: tupl
     sign, magnitude = _sign_and_magnitude(y_pred)
     clipped = sign * magnitude
     up, down = jax.nn.sigmoid(y_pred), jax.nn.sigmoid(-y_pred)
-    d_bce = (up - y_true) * d_pred - clipped * d_true
+    # sigmoid(x) - t as (1 - t) sigmoid(x) - t sigmoid(-x): no cancellation for confident logits (1 - 1 = 0
+    # where the exact -sigmoid(-x) is tiny).
+    d_bce = ((1.0 - y_true) * up - y_true * down) * d_pred - clipped * d_true
     d_base = (1.0 - 2.0 * y_true) * up * down * d_pred - jnp.tanh(0.5 * y_pred) * d_true
     return _binary_from_logits(y_true, y_pred), (d_bce, d_base)
 
@@ -248,7 +250,8 @@ def _bce_parts(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> tuple
         # -log(sigmoid(x)) = softplus(-x); times() makes 0 * inf = 0 for saturated logits.
         return times(y_true, jax.nn.softplus(-y_pred)), times(1.0 - y_true, jax.nn.softplus(y_pred))
     p = clip_probs(y_pred)
-    return -(y_true * jnp.log(p)), -((1.0 - y_true) * jnp.log(1.0 - p))
+    # log1p(-p): Keras's log(1 - p), without the rounding of 1 - p (1.19e-7 for p = 1e-7, not 1.0e-7).
+    return -(y_true * jnp.log(p)), -((1.0 - y_true) * jnp.log1p(-p))
 
 
 def _binary_terms(y_true: jax.Array, y_pred: jax.Array, from_logits: bool) -> tuple[jax.Array, jax.Array]:

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from jaxloss._src._checks import Axes, PositiveFloat, canonical_axes, check_nonempty, validates_config
-from jaxloss._src._numerics import EPSILON, cosine, pair
+from jaxloss._src._numerics import EPSILON, clip, cosine, pair
 from jaxloss._src.classes import Loss
 
 __all__ = [
@@ -188,12 +188,12 @@ def _huber(y_true: jax.Array, y_pred: jax.Array, delta: Any) -> jax.Array:
 @_huber.defjvp
 def _huber_jvp(primals: tuple[Any, ...], tangents: tuple[Any, ...]) -> Any:
     (y_true, y_pred, delta), (d_true, d_pred, d_delta) = primals, tangents
-    # d/de = clip(e, -delta, delta) (= e at |e| == delta, as in Keras) and d/d delta = max(|e| - delta, 0),
-    # computed from y_pred, y_true and -delta only: XLA would share the value's e = y_pred - y_true or its
-    # broadcast delta between the value's pass and the gradient's, and write that array to memory.
-    minus_delta = -delta
-    slope = -jnp.maximum(y_true - jnp.maximum(y_pred, y_true + minus_delta), minus_delta)
-    outside = jnp.maximum(jnp.maximum(y_pred - y_true, y_true - y_pred) + minus_delta, 0.0)
+    # d/de = clip(e, -delta, delta) (= e at |e| == delta, as in Keras) and d/d delta = max(|e| - delta, 0).
+    # e is formed as -(y_true - y_pred) (exactly e): as the value's y_pred - y_true, XLA would share it between
+    # the two passes and write it to memory (static cost 50.3 MB against 41.9 at 4096x512).
+    error = -(y_true - y_pred)
+    slope = clip(error, -delta, delta)
+    outside = jnp.maximum(jnp.abs(error) - delta, 0.0)
     d_out = slope * (d_pred - d_true) + outside * d_delta
     return _huber(y_true, y_pred, delta), jnp.mean(d_out, axis=-1)
 
