@@ -53,6 +53,7 @@ def _value_and_grads(loss: str, config: str, mean: bool):
     return jax.jit(jax.value_and_grad(total, has_aux=True))
 
 
+@pytest.mark.floor
 @pytest.mark.parametrize("index", range(len(RECORDS)), ids=lambda i: f"{RECORDS[i]['peer']}-{RECORDS[i]['loss']}-{i}")
 def test_values_and_gradients_match_the_peer(index):
     record = RECORDS[index]

@@ -12,6 +12,7 @@ import pytest
 from jax.test_util import check_grads
 
 import jaxloss
+from tests.compat import x64
 
 
 def brute_force_nll(logits: np.ndarray, label: list[int], blank: int) -> float:
@@ -42,6 +43,7 @@ CASES = [
 ]
 
 
+@pytest.mark.floor
 @pytest.mark.parametrize("labels, T, C, blank, label_length, logit_length", CASES)
 def test_matches_brute_force(labels, T, C, blank, label_length, logit_length):
     rng = np.random.default_rng(len(labels) * 100 + T * 10 + blank)
@@ -117,7 +119,7 @@ def test_half_precision_logits_compute_in_float32():
 def test_gradient_matches_finite_differences():
     logits = np.random.default_rng(1).normal(size=(2, 5, 4))
     labels = np.array([[1, 2], [3, 3]])
-    with jax.enable_x64(True):
+    with x64():
         check_grads(
             lambda x: jaxloss.ctc(labels, x, logit_length=np.array([5, 4])),
             (jnp.asarray(logits, jnp.float64),),
@@ -191,7 +193,7 @@ def test_forward_mode_jvp_jacfwd_and_hessian():
 def test_second_derivatives_match_finite_differences():
     logits = np.random.default_rng(6).normal(size=(2, 5, 4))
     labels = jnp.array([[1, 2], [3, 3]])
-    with jax.enable_x64(True):
+    with x64():
         f = lambda x: jnp.sum(jaxloss.ctc(labels, x))  # noqa: E731
         check_grads(f, (jnp.asarray(logits, jnp.float64),), order=2, modes=["fwd", "rev"], eps=1e-5)
 
@@ -215,7 +217,7 @@ def test_float32_gradient_is_close_to_float64():
     logits = rng.normal(0, 1, (4, 50, 10))
     labels = jnp.asarray(rng.integers(1, 10, (4, 10)), jnp.int32)
     grad = lambda x: jax.jit(jax.grad(lambda z: jnp.sum(jaxloss.ctc(labels, z))))(x)  # noqa: E731
-    with jax.enable_x64(True):
+    with x64():
         reference = np.asarray(grad(jnp.asarray(logits, jnp.float64)))
     single = np.asarray(grad(jnp.asarray(logits, jnp.float32)), np.float64)
     assert np.max(np.abs(single - reference)) / np.max(np.abs(reference)) < 5e-7

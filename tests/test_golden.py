@@ -18,6 +18,7 @@ def _case_id(case: dict) -> str:
     return f"{case['loss']}{case['kwargs'] or ''}{'-sw' if case['sample_weight'] is not None else ''}"
 
 
+@pytest.mark.floor
 @pytest.mark.parametrize("case", GOLDEN, ids=[f"{i}-{_case_id(c)}" for i, c in enumerate(GOLDEN)])
 def test_keras_golden_case(case: dict):
     y_true, y_pred = np.array(case["y_true"]), np.array(case["y_pred"])
@@ -34,6 +35,7 @@ def test_keras_golden_case(case: dict):
     np.testing.assert_allclose(np.asarray(got), expected, rtol=2e-5, atol=1e-7)
 
 
+@pytest.mark.floor
 @pytest.mark.parametrize("example", showcase.EXAMPLES, ids=[e.call for e in showcase.EXAMPLES])
 def test_keras_doc_example(example: showcase.DocExample):
     got, ok = showcase.check(example)

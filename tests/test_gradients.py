@@ -21,6 +21,7 @@ from jax.test_util import check_grads
 import jaxloss
 from jaxloss._src import _checks
 from tests.cases import CASES, Case
+from tests.compat import x64
 
 
 @dataclasses.dataclass(frozen=True)
@@ -280,7 +281,7 @@ def _check(
 @pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.id)
 @pytest.mark.parametrize("seed", [0, pytest.param(1, marks=pytest.mark.slow)])
 def test_first_derivatives_match_finite_differences(spec: Spec, seed: int):
-    with jax.enable_x64(True):
+    with x64():
         _check(spec.fn, spec.make(np.random.default_rng(seed)), spec.wrt, spec.modes, **spec.static)
 
 
@@ -300,7 +301,7 @@ def test_sample_weight_gradients_including_zero_weights(spec: Spec, reduction: s
     weights = rng.uniform(0.5, 2, batch)
     weights[0] = 0.0  # d/dw at w = 0 is that sample's loss
     reduced = jaxloss.reduce(spec.fn, reduction)
-    with jax.enable_x64(True):
+    with x64():
         _check(reduced, {**values, "sample_weight": weights}, ("sample_weight", "y_pred"), spec.modes, **spec.static)
         if reduction != "mean_with_sample_weight":  # its divisor is 0 at all-zero weights
             zeros = {**values, "sample_weight": np.zeros(batch)}

@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import pathlib
 
-import jax
 import pytest
 
 import jaxloss
+from tests.compat import x64
 from tests.keras_replay import compare
 
 _DATA = pathlib.Path(__file__).parent / "data"
@@ -51,6 +51,6 @@ def test_matches_keras_subgradient_on_kinks(case):
 
 @pytest.mark.parametrize("case", _cases("f64-", FLOAT64, every=3))
 def test_float64_matches_keras_with_floatx_float64(case):
-    with jax.enable_x64(True):
+    with x64():
         problem = compare(case, case["keras"])
     assert problem is None, f"{case['loss']} {case['config']}: {problem}"

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import jaxloss
+from tests.compat import x64
 
 
 def test_focal_from_logits_is_exact_beyond_keras_clip():
@@ -85,7 +86,7 @@ def test_half_precision_inputs_compute_in_float32(dtype):
 
 
 def test_float64_with_x64():
-    with jax.enable_x64(True):
+    with x64():
         out = jaxloss.mean_squared_error(np.ones((2, 3)), np.zeros((2, 3)))
         assert out.dtype == jnp.float64
         bce = jaxloss.binary_crossentropy(np.array([[0.0]]), np.array([[1.0]]))
@@ -146,7 +147,7 @@ def test_integer_labels_beyond_int32_stay_out_of_range():
         values, mask = jaxloss.sparse_categorical_crossentropy.with_mask(label, probs, ignore_class=-1)
         assert bool(mask[0]) and float(values[0]) == 0.0  # out of range, not ignored
         assert float(loss(label, probs)) == 0.0
-    with jax.enable_x64(True):
+    with x64():
         np.testing.assert_allclose(
             jaxloss.sparse_categorical_crossentropy(jnp.array([2**32 + 1], jnp.int64), probs), [0.0]
         )
@@ -344,3 +345,29 @@ def test_kl_from_logits_gradient_in_the_tail_is_as_exact_as_optax():
 def test_bce_on_probabilities_near_zero_uses_log1p():
     value = jaxloss.binary_crossentropy(jnp.array([0.0]), jnp.array([1e-7]))
     np.testing.assert_allclose(value, -np.log1p(-np.float64(np.float32(1e-7))), rtol=1e-6)  # was 1.19e-7
+
+
+@pytest.mark.parametrize(
+    "fn, config",
+    [
+        (jaxloss.sparse_categorical_crossentropy, {}),
+        (jaxloss.sparse_categorical_crossentropy, {"from_logits": True, "ignore_class": -1}),
+        (jaxloss.categorical_generalized_cross_entropy, {"q": 0.5}),
+        (jaxloss.poly1_crossentropy, {"from_logits": True}),
+        (jaxloss.perceptron, {}),
+        (jaxloss.multiclass_hinge, {}),
+        (jaxloss.sparsemax_loss, {}),
+    ],
+    ids=lambda x: getattr(x, "__name__", str(x)),
+)
+def test_float_class_ids_are_cast_as_keras_casts_them(fn, config):
+    """Keras's fit hands a sparse loss float labels (its cast truncates): they give the integer labels' values."""
+    ids = np.array([0, 2, 1, 2, -1], np.int32)
+    scores = np.random.default_rng(0).uniform(0.1, 1.0, (5, 3)).astype(np.float32)
+    want = fn(ids, scores, **config)
+    np.testing.assert_array_equal(fn(ids.astype(np.float32), scores, **config), want)
+    if fn is jaxloss.sparse_categorical_crossentropy:  # Keras's (B, 1) labels
+        np.testing.assert_array_equal(fn(ids.astype(np.float32)[:, None], scores, **config), want)
+    # NaN and huge float ids are out of range (0, as Keras's one-hot gives), never a valid class.
+    odd = fn(np.array([np.nan, 3e9, -3e9, 2.0, 0.0], np.float32), scores, **config)
+    assert np.all(np.isfinite(np.asarray(odd)))

@@ -28,6 +28,7 @@ def _with(case: Case, **changes):
     return dataclasses.replace(case.loss, **changes)
 
 
+@pytest.mark.floor
 @case_params
 @PROPERTY
 @given(seed=seeds, batch=batches)

@@ -14,6 +14,7 @@ Y_PRED = np.array([[4.0, 8.0, 12.0], [8.0, 1.0, 3.0]], np.float32)
 PER_SAMPLE = np.array([110 / 3, 187 / 3])  # mean squared error of each row
 
 
+@pytest.mark.floor
 @pytest.mark.parametrize(
     "reduction, weight, expected",
     [

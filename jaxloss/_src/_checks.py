@@ -332,14 +332,6 @@ def check_same_shape(y_true: jnp.ndarray, y_pred: jnp.ndarray) -> None:
         )
 
 
-def check_integer_labels(name: str, labels: jnp.ndarray) -> None:
-    if not (jnp.issubdtype(labels.dtype, jnp.integer) or labels.dtype == jnp.bool_):
-        raise TypeError(
-            f"`{name}` must hold integer class ids. Received: {name}.dtype={labels.dtype}. "
-            f"Cast it with `{name}.astype(jnp.int32)` if the values are whole numbers."
-        )
-
-
 def check_numeric(name: str, x: jnp.ndarray) -> None:
     if not (jnp.issubdtype(x.dtype, jnp.number) or x.dtype == jnp.bool_):
         raise TypeError(f"`{name}` must be a numeric array. Received: {name}.dtype={x.dtype}")

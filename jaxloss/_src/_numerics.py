@@ -26,6 +26,8 @@ def as_array(name: str, x: ArrayLike, numeric: str = "a numeric array") -> jax.A
     was expected)."""
     if isinstance(x, (str, bytes)) or (isinstance(x, (list, tuple)) and x and isinstance(x[0], (str, bytes))):
         raise TypeError(f"`{name}` must be {numeric}. Received text: {x!r}")
+    if x is None:
+        raise TypeError(f"`{name}` must be {numeric}. Received: None")
     try:
         x = jnp.asarray(x)
     except (TypeError, ValueError) as err:
@@ -52,22 +54,41 @@ _INT32 = np.iinfo(np.int32)
 
 
 def as_labels(name: str, x: ArrayLike) -> jax.Array:
-    """Converts integer class ids to int32, saturating, never through a float dtype.
+    """Converts class ids to int32, saturating: integers never pass through a float dtype.
 
     Ids beyond the int32 range (an int64 `2**32 + 1`, a uint32 `4294967295`)
     saturate to the int32 bounds, so they stay out of range for any class
     count instead of wrapping around to a valid id (or to `ignore_class=-1`).
+    Float labels holding class ids (Keras's `fit` hands a sparse loss float
+    labels) are cast as Keras casts them, truncated toward zero; NaN becomes
+    the int32 minimum, out of range (`jaxloss.checked` reports both).
     """
     if not isinstance(x, jax.Array):
         host = np.asarray(x)
         if host.dtype.kind in "iu" and host.size:
-            # Clip on the host, before JAX canonicalizes int64/uint32 to int32 by wrapping.
-            x = np.clip(host, _INT32.min, _INT32.max) if (host.min() < _INT32.min or host.max() > _INT32.max) else host
+            # Clip on the host, before JAX canonicalizes int64/uint32 to int32 by wrapping; the bounds in the
+            # labels' own type (NumPy 2 refuses a bound its type cannot hold).
+            info = np.iinfo(host.dtype)
+            low, high = host.dtype.type(max(info.min, _INT32.min)), host.dtype.type(min(info.max, _INT32.max))
+            x = np.clip(host, low, high)
     x = as_array(name, x)
-    _checks.check_integer_labels(name, x)
-    if x.dtype != jnp.bool_ and (jnp.iinfo(x.dtype).max > _INT32.max or jnp.iinfo(x.dtype).min < _INT32.min):
+    if jnp.issubdtype(x.dtype, jnp.floating):
+        x = x.astype(compute_dtype(x.dtype))
+        # Saturate below 2**31 (the float32 just under it) before the cast, which would overflow.
+        x = jnp.where(jnp.isnan(x), _INT32.min, clip(x, float(_INT32.min), 2147483520.0))
+    elif x.dtype != jnp.bool_ and (jnp.iinfo(x.dtype).max > _INT32.max or jnp.iinfo(x.dtype).min < _INT32.min):
         x = jnp.clip(x, max(jnp.iinfo(x.dtype).min, _INT32.min), _INT32.max)  # saturate, do not wrap
     return x.astype(jnp.int32)
+
+
+def take_last(values: jax.Array, index: jax.Array) -> jax.Array:
+    """values[..., index] along the last axis for in-range `index` (shape `values.shape[:-1]`), by a gather.
+
+    An empty batch gives an empty result without gathering (JAX 0.4's gather rejects it).
+    """
+    if not values.size:
+        return jnp.zeros(jnp.broadcast_shapes(values.shape[:-1], index.shape), values.dtype)
+    return jnp.take_along_axis(values, index[..., None], axis=-1, mode="promise_in_bounds")[..., 0]
 
 
 def squeeze_or_expand_to_same_rank(x1: jax.Array, x2: jax.Array) -> tuple[jax.Array, jax.Array]:

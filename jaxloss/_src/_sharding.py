@@ -17,18 +17,26 @@ from jax import lax
 from jaxloss._src import _checks
 
 
+def sharding_of(x: Any) -> Any:
+    """The sharding that `x`'s type carries (explicit meshes), or None (one device, or a JAX without them)."""
+    typeof = getattr(jax, "typeof", None)  # JAX 0.6 and later; explicit meshes came with it
+    return None if typeof is None else getattr(typeof(x), "sharding", None)
+
+
+def explicit_axes(mesh: Any) -> set[Any]:
+    """The names of `mesh`'s explicit axes (none for a mesh the compiler partitions by itself)."""
+    explicit = getattr(getattr(jax.sharding, "AxisType", None), "Explicit", None)
+    names, kinds = getattr(mesh, "axis_names", ()), getattr(mesh, "axis_types", ())
+    return {name for name, kind in zip(names, kinds, strict=True) if explicit is not None and kind == explicit}
+
+
 def replicated(x: jax.Array) -> jax.Array:
     """`x` unsharded, when it is sharded over an explicit mesh axis: the other side of a pairwise product.
 
     On an explicit mesh, `x @ x.T` with the batch axis sharded would shard both axes of the result over
     the same mesh axis, which JAX rejects; the second operand is gathered instead.
     """
-    typeof = getattr(jax, "typeof", None)  # jax >= 0.4.36; older versions have no explicit meshes
-    sharding = getattr(typeof(x), "sharding", None) if typeof is not None else None
-    mesh = getattr(sharding, "mesh", None)
-    axis_types = getattr(mesh, "axis_types", ())
-    explicit = getattr(getattr(jax.sharding, "AxisType", None), "Explicit", None)
-    if mesh is None or explicit is None or not any(t == explicit for t in axis_types):
+    if not explicit_axes(getattr(sharding_of(x), "mesh", None)):
         return x
     return jax.sharding.reshard(x, jax.sharding.PartitionSpec())
 

@@ -17,7 +17,7 @@ from jax.typing import ArrayLike
 
 from jaxloss._src import _checks
 from jaxloss._src._checks import FiniteFloat, Flag, NonNegativeFloat, PositiveFloat, validates_config
-from jaxloss._src._numerics import as_float, clip, cosine, pair, times
+from jaxloss._src._numerics import as_float, clip, cosine, pair, take_last, times
 from jaxloss._src.categorical import _pick, _sparse_labels, are_class_ids
 from jaxloss._src.checked import check_all, class_ids, within
 from jaxloss._src.classes import Loss
@@ -375,7 +375,7 @@ def _sparsemax(scores: jax.Array) -> jax.Array:
     rank = jnp.arange(1, scores.shape[-1] + 1, dtype=scores.dtype)
     cumulative = jnp.cumsum(ranked, axis=-1) - 1.0
     support = jnp.sum((ranked * rank > cumulative).astype(jnp.int32), axis=-1, keepdims=True)  # >= 1
-    threshold = jnp.take_along_axis(cumulative, support - 1, axis=-1) / support.astype(scores.dtype)
+    threshold = take_last(cumulative, support[..., 0] - 1)[..., None] / support.astype(scores.dtype)
     return jnp.maximum(scores - threshold, 0.0)
 
 
@@ -394,7 +394,7 @@ def _shifted_scores(scores: jax.Array) -> jax.Array:
 def _multiclass_sparsemax(labels: jax.Array, scores: jax.Array) -> jax.Array:
     scores = _shifted_scores(scores)
     probs = _sparsemax(scores)
-    picked = jnp.take_along_axis(scores, labels[..., None], axis=-1)[..., 0]
+    picked = take_last(scores, labels)
     return jnp.sum(probs * scores, axis=-1) - picked + 0.5 * (1.0 - jnp.sum(jnp.square(probs), axis=-1))
 
 
@@ -402,7 +402,7 @@ def _multiclass_sparsemax(labels: jax.Array, scores: jax.Array) -> jax.Array:
 def _multiclass_sparsemax_jvp(primals: tuple[jax.Array, jax.Array], tangents: tuple[Any, jax.Array]) -> Any:
     (labels, scores), (_, tangent) = primals, tangents
     # A Fenchel-Young loss: its gradient is sparsemax(scores) - one_hot(label).
-    at_label = jnp.take_along_axis(tangent, labels[..., None], axis=-1)[..., 0]
+    at_label = take_last(tangent, labels)
     probs = _sparsemax(_shifted_scores(scores))
     return _multiclass_sparsemax(labels, scores), jnp.sum(probs * tangent, axis=-1) - at_label
 

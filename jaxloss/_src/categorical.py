@@ -35,6 +35,7 @@ from jaxloss._src._numerics import (
     safe_divide,
     safe_power,
     softmax_terms,
+    take_last,
     times,
     times_nonnegative,
 )
@@ -267,14 +268,14 @@ def _clamped(labels: jax.Array, num_classes: int) -> tuple[jax.Array, jax.Array]
 def _pick(values: jax.Array, labels: jax.Array) -> tuple[jax.Array, jax.Array]:
     """values[..., label] by gathering (no one-hot), and whether the label was in range."""
     index, in_range = _clamped(labels, values.shape[-1])
-    return jnp.take_along_axis(values, index[..., None], axis=-1, mode="promise_in_bounds")[..., 0], in_range
+    return take_last(values, index), in_range
 
 
 def _sparse_terms(labels: jax.Array, logits: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
     """exp(x - max) and its row sum, and -log softmax(logits)[label], the label's logit gathered."""
     top, _, exps, total = softmax_terms(logits)
-    picked = jnp.take_along_axis(logits, labels[..., None], axis=-1, mode="promise_in_bounds")
-    return exps, total, (jnp.log(total) - jnp.minimum(picked - top, 0.0))[..., 0]
+    picked = take_last(logits, labels)
+    return exps, total, jnp.log(total[..., 0]) - jnp.minimum(picked - top[..., 0], 0.0)
 
 
 @jax.custom_jvp
@@ -306,10 +307,10 @@ def _smoothed_sparse_crossentropy_from_logits(labels: jax.Array, logits: jax.Arr
     """-sum_k t_k log softmax(logits)_k with t = (1 - s) one_hot(label) + s / K, without forming t."""
     _, shifted, _, total = softmax_terms(logits)
     log_normalizer = jnp.log(total)
-    picked = jnp.take_along_axis(shifted, labels[..., None], axis=-1, mode="promise_in_bounds")
+    picked = take_last(shifted, labels)
     # sum_k t_k = 1, so the normalizer enters once; the uniform part needs only the row mean of the logits.
-    mean_shifted = jnp.mean(shifted, axis=-1, keepdims=True)
-    return (log_normalizer - (1.0 - smoothing) * picked - smoothing * mean_shifted)[..., 0]
+    mean_shifted = jnp.mean(shifted, axis=-1)
+    return log_normalizer[..., 0] - (1.0 - smoothing) * picked - smoothing * mean_shifted
 
 
 @_smoothed_sparse_crossentropy_from_logits.defjvp
@@ -321,7 +322,7 @@ def _smoothed_sparse_crossentropy_from_logits_jvp(primals: Any, tangents: Any) -
     at_label = _at_label(labels, tangent)
     d_logits = jnp.sum(probs * tangent - (1.0 - smoothing) * at_label, -1) - smoothing * jnp.mean(tangent, -1)
     # d/ds = log p_label - mean_k log p_k.
-    picked = jnp.take_along_axis(shifted, labels[..., None], axis=-1, mode="promise_in_bounds")[..., 0]
+    picked = take_last(shifted, labels)
     d_s = (picked - jnp.mean(shifted, axis=-1)) * d_smoothing
     return _smoothed_sparse_crossentropy_from_logits(labels, logits, smoothing), d_logits + d_s
 
@@ -352,8 +353,9 @@ def sparse_categorical_crossentropy(
     forming them. Keras has no such option; its default 0 gives Keras's numbers.
 
     Args:
-        y_true: integer class ids, shape `[...]` or `[..., 1]`. Integer dtype
-            only: float labels raise `TypeError` (Keras truncates them).
+        y_true: class ids, shape `[...]` or `[..., 1]`: integers, or floats
+            holding whole numbers (as Keras's `fit` passes them), cast as Keras
+            casts them (`jaxloss.checked` reports values that are not whole).
         y_pred: probabilities or logits, shape `[..., K]`.
         from_logits: whether `y_pred` holds logits.
         ignore_class: a label value to ignore (e.g. -1 or 255), or None.
@@ -431,9 +433,11 @@ def categorical_generalized_cross_entropy(y_true: ArrayLike, y_pred: ArrayLike, 
 
 
 def are_class_ids(y_true: Any, y_pred: Any) -> bool:
-    """Integer labels with one axis less than the scores: the class-id form of a loss that takes both."""
+    """Labels with one axis less than the scores: the class-id form of a loss that takes both (integer ids,
+    or float ones as Keras's `fit` passes them; one-hot or sign labels have the scores' shape)."""
     labels = y_true if isinstance(y_true, jax.Array) else np.asarray(y_true)  # text stays text, for the error
-    return np.issubdtype(labels.dtype, np.integer) and labels.ndim == np.ndim(y_pred) - 1
+    numeric = np.issubdtype(labels.dtype, np.integer) or np.issubdtype(labels.dtype, np.floating)
+    return numeric and labels.ndim == np.ndim(y_pred) - 1
 
 
 @returns_mask

@@ -43,6 +43,11 @@ def within(name: str, x: Any, low: float, high: float | None, what: str) -> None
 
 
 def class_ids(name: str, labels: Any, num_classes: int, ignore: int | None = None) -> None:
+    raw = jnp.asarray(labels)
+    if jnp.issubdtype(raw.dtype, jnp.floating):  # float class ids (Keras's fit): the losses truncate them
+        check_all(
+            raw != jnp.trunc(raw), raw, f"`{name}` holds class ids as floats, which must be whole numbers: {{value}}."
+        )
     labels = as_labels(name, labels)  # saturating, as the losses read them: 2**32 + 1 stays out of range
     bad = (labels < 0) | (labels >= num_classes)
     if ignore is not None:

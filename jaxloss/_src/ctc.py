@@ -302,7 +302,11 @@ def _lattice(labels, logits, label_length, logit_length, blank_index):
     blanks = _one_more_column(jnp.full_like(labels, blank_index), blank_index)
     states = _interleave(blanks, jnp.clip(labels, 0, num_classes - 1))
     # log_softmax at the S states only: gathering from the logits never materializes a [B, T, C] copy.
-    emissions = jnp.take_along_axis(logits, states[:, None, :], axis=2) - log_normalizer  # [B, T, S], no one-hot
+    if logits.size:
+        gathered = jnp.take_along_axis(logits, states[:, None, :], axis=2)  # [B, T, S], no one-hot
+    else:  # no samples or no frames (JAX 0.4's gather rejects an empty batch)
+        gathered = jnp.zeros(logits.shape[:2] + states.shape[1:], logits.dtype)
+    emissions = gathered - log_normalizer
     # A -inf logit becomes log(0) = _LOG_ZERO: finite, so no -inf - -inf in the recursions.
     emissions = jnp.maximum(emissions, _LOG_ZERO)
     # A label state may skip the blank before it unless it repeats the previous label.

@@ -37,6 +37,7 @@ from jaxloss._src._checks import (
     validates_config,
 )
 from jaxloss._src._numerics import as_floating, compute_dtype, times
+from jaxloss._src._sharding import explicit_axes, sharding_of
 from jaxloss._src.categorical import _sparse_labels
 from jaxloss._src.checked import class_ids
 from jaxloss._src.classes import Loss
@@ -317,12 +318,9 @@ def _layout(labels: jax.Array, x: jax.Array, kernel: jax.Array, bias: Any) -> tu
     Tokens stay split as `features` is (data parallel) and classes as `kernel` is (tensor parallel);
     any other split (the hidden axis, or a class axis that also splits the tokens) is gathered.
     """
-    x_sharding, kernel_sharding = (getattr(jax.typeof(a), "sharding", None) for a in (x, kernel))
+    x_sharding, kernel_sharding = sharding_of(x), sharding_of(kernel)
     mesh = getattr(x_sharding, "mesh", None) or getattr(kernel_sharding, "mesh", None)
-    explicit = {
-        name for name, kind in zip(getattr(mesh, "axis_names", ()), getattr(mesh, "axis_types", ()), strict=True)
-        if kind == jax.sharding.AxisType.Explicit
-    }  # fmt: skip
+    explicit = explicit_axes(mesh)
     if not explicit:  # one device, or a mesh the compiler partitions by itself
         return _Layout(), (labels, x, kernel, bias)
     x_spec = tuple(getattr(x_sharding, "spec", ())) or (None,)
@@ -339,7 +337,7 @@ def _placed(x: Any, spec: P) -> Any:
     """`x` resharded to `spec`, or as it is when it is laid out so already (no reshard under `vmap`)."""
     if x is None:
         return None
-    current = tuple(jax.typeof(x).sharding.spec) + (None,) * x.ndim
+    current = tuple(sharding_of(x).spec) + (None,) * x.ndim
     return x if current[: x.ndim] == (tuple(spec) + (None,) * x.ndim)[: x.ndim] else jax.sharding.reshard(x, spec)
 
 
