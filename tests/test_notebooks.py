@@ -40,6 +40,7 @@ EXAMPLES = {
     "flax_nnx_train.py": ["--steps", "60"],
     "per_example.py": ["--n", "256", "--steps", "100"],
     "data_parallel.py": ["--steps", "5"],
+    "keras_compile.py": ["--epochs", "2"],  # Keras (the `examples` extra) with the JAX backend
 }
 
 
