@@ -312,10 +312,17 @@ def _cosine_jvp(axis: Any, primals: tuple[jax.Array, jax.Array], tangents: tuple
     floor = jnp.asarray(EPSILON**2, a.dtype)
     # d max(s, floor)/ds: 1 above the floor, 0 below, 1/2 at a tie (as jnp.maximum's).
     slope_a, slope_b = maximum_slope(s_aa, floor), maximum_slope(s_bb, floor)
-    sa, sb = _scaled(a, e_a), _scaled(b, e_b)
-    # dc/da = (b^ - c a^ [above the clamp]) / |a|, with x^ = x' rho and 1/|a| = 2^-e_a rho_a: in scaled units.
-    grad_a = _scaled(rho_a * (rho_b * sb - c * rho_a * slope_a * sa), e_a)
-    grad_b = _scaled(rho_b * (rho_a * sa - c * rho_b * slope_b * sb), e_b)
+    unit_a, unit_b = rho_a * _scaled(a, e_a), rho_b * _scaled(b, e_b)
+    # dc/da = (b^ - c a^ [above the clamp]) / |a| = (b^ - a^ + k_a a^) / |a| with k_a = 1 - c [slope], and
+    # 1/|a| = 2^-e_a rho_a. For two unit vectors 1 - c = |a^ - b^|^2 / 2 exactly: no cancellation of c's
+    # rounding against 1 when they are near parallel (3-4x the error of optax's or torch's gradient there).
+    # A clamped (near-zero) vector is not unit: then k = 1 - c slope, as written.
+    diff = unit_a - unit_b
+    half_square = 0.5 * jnp.sum(diff * diff, axis=axis, keepdims=True)
+    unclamped = (slope_a == 1.0) & (slope_b == 1.0)
+    k_a, k_b = (jnp.where(unclamped, half_square, 1.0 - c * slope) for slope in (slope_a, slope_b))
+    grad_a = _scaled(rho_a * (k_a * unit_a - diff), e_a)
+    grad_b = _scaled(rho_b * (k_b * unit_b + diff), e_b)
     return jnp.squeeze(c, axis), jnp.sum(grad_a * da + grad_b * db, axis=axis)
 
 
@@ -342,32 +349,88 @@ def softmax_terms(logits: jax.Array, axis: int = -1) -> tuple[jax.Array, ...]:
     return top, shifted, exps, jnp.maximum(jnp.sum(exps, axis=axis, keepdims=True), 1.0)
 
 
+def below_top(shifted: jax.Array) -> jax.Array:
+    """1 where a shifted logit (logit - row max, <= 0) is below the top, 0 at the top: min(-s 2^150, 1).
+
+    Exact: a nonzero difference of floats is at least 2^-149. Multiplications only (XLA's CPU fusions
+    stop at selects, comparisons and sign); the two factors 2^75 sit behind an optimization barrier, as
+    2^150 folded into one constant would be +inf, and 0 * inf NaN.
+    """
+    big = opaque(2.0**75, shifted.dtype)
+    # A step: its derivative is 0 (stop_gradient), not the 2^150 slope of the product, which overflows.
+    return jnp.minimum((-jax.lax.stop_gradient(shifted) * big) * big, 1.0)
+
+
+def _log_normalizer_terms(logits: jax.Array, axis: int, exact_top: bool) -> tuple[Any, ...]:
+    """softmax_terms, `below_top` (with `exact_top`), and log(sum of exponentials).
+
+    log(1 + r) with 1 + r rounded loses r: a confident row's top log-probability comes out 0, so its
+    1 - p (the focal factor) and everything derived from it are 0 instead of r. With `exact_top`, log1p of
+    the sum below the top keeps it; where the total is at least 1 + 1/16, log(total) is as exact (to 1e-6),
+    and ties at the top, which the sum below leaves out, make it at least 2. The second row sum costs a
+    pass over the logits on XLA's CPU (sibling reductions are not fused).
+    """
+    _, shifted, exps, total = softmax_terms(logits, axis)
+    if not exact_top:
+        return shifted, exps, total, None, jnp.log(total)
+    below = below_top(shifted)
+    rest = jnp.sum(exps * below, axis=axis, keepdims=True)
+    return shifted, exps, total, below, jnp.where(total < 1.0625, jnp.log1p(rest), jnp.log(total))  # per row
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2, 3))
+def log_softmax(logits: jax.Array, axis: int, floor: float = -np.inf, exact_top: bool = False) -> jax.Array:
+    """`max(jax.nn.log_softmax(logits), floor)` that also takes +inf logits: they share the mass.
+
+    Only min, max and arithmetic over the logits, no select: XLA's CPU fusions stop at selects, and a
+    select would cost one extra pass over them. The derivative is given directly, `dx - sum(softmax * dx)`,
+    so no min/max tie leaks into it (or into the Hessian). `floor=-max float` keeps log p finite for -inf
+    logits, so that 0 * log p is 0. `exact_top=True` keeps a top log-probability near 0 exact (jax.nn's
+    is 0 for a confident row) and writes the derivative so that its 1 - p is not formed by cancellation
+    either, at the cost of a second row sum.
+    """
+    shifted, _, _, _, log_total = _log_normalizer_terms(logits, axis, exact_top)
+    return jnp.maximum(shifted - log_total, floor)
+
+
+@log_softmax.defjvp
+def _log_softmax_jvp(
+    axis: int, floor: float, exact_top: bool, primals: tuple[jax.Array], tangents: tuple[jax.Array]
+) -> Any:
+    (logits,), (tangent,) = primals, tangents
+    shifted, exps, total, below, log_total = _log_normalizer_terms(logits, axis, exact_top)
+    # The softmax as exps / total: exp(log p) would carry log p's rounding, |log p| eps, into small p.
+    probs = exps / total
+    # dx_j - sum_k p_k dx_k = u_j - sum_k p_k u_k with u = dx - (dx at the top), as sum_k p_k = 1.
+    centred = tangent if below is None else _centred_tangent(tangent, below, axis)
+    return jnp.maximum(shifted - log_total, floor), centred - jnp.sum(probs * centred, axis=axis, keepdims=True)
+
+
+def _centred_tangent(tangent: jax.Array, below: jax.Array, axis: int) -> jax.Array:
+    """The tangent minus its mean at the row's top logits (`below` is 0 there, 1 elsewhere): the
+    derivatives of the log softmax and of the softmax are linear in it, and it is 0 at the top, so a top
+    class with p near 1 gets its derivative from the small p below it instead of from 1 - p formed by
+    cancellation."""
+    at_top = 1.0 - below
+    count = jnp.maximum(jnp.sum(at_top, axis=axis, keepdims=True), 1.0)
+    return tangent - jnp.sum(at_top * tangent, axis=axis, keepdims=True) / count
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(1,))
 def softmax(logits: jax.Array, axis: int = -1) -> jax.Array:
-    """jax.nn.softmax, with +inf logits sharing the mass and a row of -inf only giving zeros (not NaN)."""
+    """jax.nn.softmax, with +inf logits sharing the mass and a row of -inf only giving zeros (not NaN); its
+    derivative p (dx - sum p dx) keeps the precision of a saturated row (jax.nn's cancels 1 - p)."""
     _, _, exps, total = softmax_terms(logits, axis)
     return exps / total
 
 
-@functools.partial(jax.custom_jvp, nondiff_argnums=(1, 2))
-def log_softmax(logits: jax.Array, axis: int, floor: float = -np.inf) -> jax.Array:
-    """`max(jax.nn.log_softmax(logits), floor)` that also takes +inf logits: they share the mass.
-
-    Only min, max and arithmetic over the logits, no select: XLA's CPU fusions stop at
-    selects, and a select would cost one extra pass over them. The derivative is given directly,
-    `dx - sum(softmax * dx)`, so no min/max tie leaks into it (or into the Hessian).
-    `floor=-max float` keeps log p finite for -inf logits, so that 0 * log p is 0.
-    """
-    _, shifted, _, total = softmax_terms(logits, axis)
-    return jnp.maximum(shifted - jnp.log(total), floor)
-
-
-@log_softmax.defjvp
-def _log_softmax_jvp(axis: int, floor: float, primals: tuple[jax.Array], tangents: tuple[jax.Array]) -> Any:
+@softmax.defjvp
+def _softmax_jvp(axis: int, primals: tuple[jax.Array], tangents: tuple[jax.Array]) -> Any:
     (logits,), (tangent,) = primals, tangents
     _, shifted, exps, total = softmax_terms(logits, axis)
-    # The softmax as exps / total: exp(log p) would carry log p's rounding, |log p| eps, into small p.
     probs = exps / total
-    return jnp.maximum(shifted - jnp.log(total), floor), tangent - jnp.sum(probs * tangent, axis=axis, keepdims=True)
+    centred = _centred_tangent(tangent, below_top(shifted), axis)
+    return probs, probs * (centred - jnp.sum(probs * centred, axis=axis, keepdims=True))
 
 
 def opaque(value: Any, dtype: Any) -> jax.Array:

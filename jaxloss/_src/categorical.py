@@ -225,7 +225,8 @@ def categorical_focal_crossentropy(
         # log p floored at -max float, so a zero label (or weight) on a -inf logit gives 0 without a select;
         # the +inf a weighted label on one gives comes back through the indicator.
         lowest = -jnp.finfo(y_pred.dtype).max
-        log_probs = log_softmax(y_pred, axis, lowest)
+        # exact_top: a confident row's 1 - p (the focal factor) is the sum below its top, not 0.
+        log_probs = log_softmax(y_pred, axis, lowest, True)
         one_minus_p = -jnp.expm1(log_probs)  # 1 - softmax without cancellation.
         weighted = weights * y_true
         excess = lowest - jnp.minimum(y_pred, lowest)  # +inf at a -inf logit, else 0 (+inf included)

@@ -118,7 +118,8 @@ def _local_statistics(
     bias: Any,
     cap: Any,
 ) -> jax.Array:
-    """Per token: logsumexp of the logits, the label's logit, and the mean logit; [3, N], one pass.
+    """Per token: the max logit and the sum of exp(logit - max) (the logsumexp's two parts, kept apart for
+    the backward pass's softmax), the label's logit and the mean logit; [4, N], one pass.
 
     On a mesh, `kernel` holds this device's classes: the statistics are combined over `layout.classes`.
     """
@@ -155,12 +156,12 @@ def _local_statistics(
             total = lax.psum(total * jnp.exp(top - global_top), layout.classes)
             top, (picked, logit_sum) = global_top, lax.psum((picked, logit_sum), layout.classes)
         # The sum is at least 1 (the max's own term) unless every logit is -inf: then lse = -max float.
-        stats = jnp.stack([top + jnp.log(jnp.maximum(total, 1.0)), picked, logit_sum])
+        stats = jnp.stack([top, jnp.maximum(total, 1.0), picked, logit_sum])
         # Rows shared with the previous block are written again with the same values.
         return lax.dynamic_update_slice_in_dim(out, stats, start, axis=1), None
 
     zeros = jnp.zeros_like(labels, acc)  # laid out as the tokens
-    out, _ = lax.scan(token_block, jnp.stack([zeros, zeros, zeros]), jnp.arange(-(-n // blocks.tokens)))
+    out, _ = lax.scan(token_block, jnp.stack([zeros] * 4), jnp.arange(-(-n // blocks.tokens)))
     return out
 
 
@@ -168,20 +169,21 @@ def _local_gradients(
     block_size: Any, layout: _Layout, num_classes: int, residuals: Any, g: jax.Array
 ) -> tuple[jax.Array, jax.Array, jax.Array, jax.Array]:
     """The gradients of features, kernel, bias and cap, from recomputed logits (this device's share on a mesh)."""
-    labels, x, kernel, bias, smoothing, z_loss, cap, lse = residuals
+    labels, x, kernel, bias, smoothing, z_loss, cap, (top, total) = residuals
     n, v = x.shape[0], kernel.shape[1]
     blocks = _blocks(block_size, n, v)
-    acc = lse.dtype
+    acc = top.dtype
     offset = lax.axis_index(layout.classes) * v if layout.classes else 0
-    # d loss / d z_k = (1 + 2 z lse) p_k - (1 - s) [k = y] - s / V.
-    softmax_scale = 1.0 + 2.0 * z_loss * lse
+    # d loss / d z_k = (1 + 2 z lse) p_k - (1 - s) [k = y] - s / V, with p_k = exp(z_k - max) / sum: as a
+    # softmax is computed (exp(z - lse) carries lse's rounding, |lse| eps, into every p_k).
+    softmax_scale = (1.0 + 2.0 * z_loss * _lse(top, total)) / total
 
     def token_block(carry: Any, i: jax.Array) -> tuple[Any, None]:
         d_x, d_kernel, d_bias, d_cap = carry
         start, owned_rows = _block(i, blocks.tokens, n)
         xb, yb = _slice(x, start, blocks.tokens, 0), _slice(labels, start, blocks.tokens, 0)
         gb = jnp.where(owned_rows, _slice(g, start, blocks.tokens, 0), 0.0)  # shared rows count once
-        lse_b, scale_b = _slice(lse, start, blocks.tokens, 0), _slice(softmax_scale, start, blocks.tokens, 0)
+        top_b, scale_b = _slice(top, start, blocks.tokens, 0), _slice(softmax_scale, start, blocks.tokens, 0)
 
         def class_block(carry: Any, j: jax.Array) -> tuple[Any, None]:
             d_xb, d_kernel, d_bias, d_cap = carry
@@ -189,7 +191,7 @@ def _local_gradients(
             wb, bb = _slice(kernel, col, blocks.classes, 1), _slice(bias, col, blocks.classes, 0)
             z, raw, tanh = _logits(xb, wb, bb, cap, acc)
             is_label = offset + col + jnp.arange(blocks.classes) == yb[:, None]
-            d_z = scale_b[:, None] * jnp.exp(z - lse_b[:, None]) - (1.0 - smoothing) * is_label
+            d_z = scale_b[:, None] * jnp.exp(z - top_b[:, None]) - (1.0 - smoothing) * is_label
             d_z = jnp.where(owned, gb[:, None] * (d_z - smoothing / num_classes), 0.0)  # shared columns count once
             if cap is not None:
                 # z = c tanh(r / c): dz/dr = 1 - tanh^2, dz/dc = tanh - (r / c)(1 - tanh^2).
@@ -259,8 +261,13 @@ def _statistics(block_size: Any, layout: _Layout, labels: Any, x: Any, kernel: A
     return _on_mesh(layout, local, (labels, x, kernel, bias, cap), specs, P(None, layout.tokens or None))
 
 
+def _lse(top: jax.Array, total: jax.Array) -> jax.Array:
+    return top + jnp.log(total)
+
+
 def _token_loss(stats: jax.Array, smoothing: jax.Array, z_loss: jax.Array) -> jax.Array:
-    lse, picked, mean = stats
+    top, total, picked, mean = stats
+    lse = _lse(top, total)
     # -(1 - s) log p_y - s mean_k log p_k + z lse^2, with log p = z - lse and sum_k t_k = 1; times(): a zero
     # coefficient on an infinite term (a -inf logit, no smoothing or no z-loss) gives 0.
     return lse - times(1.0 - smoothing, picked) - times(smoothing, mean) + times(z_loss, jnp.square(lse))
@@ -279,18 +286,19 @@ def _linear_crossentropy_fwd(
 ) -> tuple[jax.Array, Any]:
     smoothing, z_loss, cap = options
     stats = _statistics(block_size, layout, labels, x, kernel, bias, cap)
-    # Residuals are the inputs and three numbers per token: the backward pass recomputes the logits.
+    # Residuals are the inputs and four numbers per token: the backward pass recomputes the logits.
     return _token_loss(stats, smoothing, z_loss), (labels, x, kernel, bias, smoothing, z_loss, cap, stats)
 
 
 def _linear_crossentropy_bwd(block_size: Any, layout: _Layout, residuals: Any, g: jax.Array) -> tuple[Any, ...]:
     labels, x, kernel, bias, smoothing, z_loss, cap, stats = residuals
-    lse, picked, mean = stats
+    top, total, picked, mean = stats
+    lse = _lse(top, total)
     g = g.astype(stats.dtype)
     label_spec, x_spec, kernel_spec, bias_spec = _specs(layout)
     local = functools.partial(_local_gradients, block_size, layout, kernel.shape[1])
-    args = ((labels, x, kernel, bias, smoothing, z_loss, cap, lse), g)
-    in_specs = ((label_spec, x_spec, kernel_spec, bias_spec, P(), P(), P(), label_spec), label_spec)
+    args = ((labels, x, kernel, bias, smoothing, z_loss, cap, (top, total)), g)
+    in_specs = ((label_spec, x_spec, kernel_spec, bias_spec, P(), P(), P(), (label_spec, label_spec)), label_spec)
     out_specs = (x_spec, kernel_spec, P() if bias is None else bias_spec, P())
     d_x, d_kernel, d_bias, d_cap = _on_mesh(layout, local, args, in_specs, out_specs)
     return (

@@ -104,8 +104,10 @@ def mean_squared_logarithmic_error(y_true: ArrayLike, y_pred: ArrayLike) -> jax.
 
     .. math:: \\ell = \\operatorname{mean}_{-1} \\big(\\log(1 + \\max(y_{pred}, \\epsilon)) - \\log(1 + \\max(y_{true}, \\epsilon))\\big)^2
 
-    Negative values are floored at eps = 1e-7, as in Keras. `log1p` is used
-    where Keras writes `log(x + 1)`: equal to float32 rounding, exact near 0.
+    Negative values are floored at eps = 1e-7, as in Keras. The difference
+    of the logs is computed as `log1p(|p - t| / (1 + min(p, t)))`, where Keras
+    writes `log(p + 1) - log(t + 1)`: equal to float32 rounding, and exact for
+    close values and near 0, where Keras's cancels.
 
     Args:
         y_true: targets, shape `[..., d]`.
@@ -120,9 +122,11 @@ def mean_squared_logarithmic_error(y_true: ArrayLike, y_pred: ArrayLike) -> jax.
         [0.2402]
     """
     y_true, y_pred = pair(y_true, y_pred)
-    first_log = jnp.log1p(jnp.maximum(y_pred, EPSILON))
-    second_log = jnp.log1p(jnp.maximum(y_true, EPSILON))
-    return jnp.mean(jnp.square(first_log - second_log), axis=-1)
+    pred, true = jnp.maximum(y_pred, EPSILON), jnp.maximum(y_true, EPSILON)
+    # |log(1 + p) - log(1 + t)| as log1p(|p - t| / (1 + min(p, t))): the argument is >= 0, so neither close
+    # values (the two logs cancel) nor far ones (1 + a ratio near -1 cancels) lose digits.
+    ratio = jnp.abs(pred - true) / (1.0 + jnp.minimum(pred, true))
+    return jnp.mean(jnp.square(jnp.log1p(ratio)), axis=-1)
 
 
 @validates_config
