@@ -52,11 +52,10 @@ def canonical_dtype(dtype: Any) -> str | None:
 
 def canonical_axis_name(axis_name: Any) -> Any:
     """A mapped axis name (a string, or any hashable name), or a tuple of them; a list becomes a tuple."""
-    names = tuple(axis_name) if isinstance(axis_name, (list, tuple)) else (axis_name,)
-    for name in names:
-        if name is None and axis_name is None:
-            continue
-        if isinstance(name, (list, tuple, dict, set)) or not isinstance(name, typing.Hashable) or name is None:
+    if axis_name is None:
+        return None
+    for name in tuple(axis_name) if isinstance(axis_name, (list, tuple)) else (axis_name,):
+        if name is None or isinstance(name, (list, tuple, dict, set)) or not isinstance(name, typing.Hashable):
             raise TypeError(
                 "`axis_name` must be a mapped axis name (a string), a tuple of names, or None. "
                 f"Received: axis_name={axis_name!r}"
