@@ -371,3 +371,13 @@ def test_float_class_ids_are_cast_as_keras_casts_them(fn, config):
     # NaN and huge float ids are out of range (0, as Keras's one-hot gives), never a valid class.
     odd = fn(np.array([np.nan, 3e9, -3e9, 2.0, 0.0], np.float32), scores, **config)
     assert np.all(np.isfinite(np.asarray(odd)))
+
+
+@pytest.mark.parametrize(
+    "fn", [jaxloss.categorical_crossentropy, jaxloss.binary_crossentropy, jaxloss.categorical_focal_crossentropy]
+)
+def test_an_empty_axis_that_is_not_the_reduced_one_is_an_empty_batch(fn):
+    """With `axis=0` the classes are on axis 0: an empty last axis is an empty batch, not missing classes."""
+    assert fn(np.zeros((3, 0)), np.ones((3, 0)), axis=0).shape == (0,)
+    with pytest.raises(ValueError, match=r"`y_pred` has an empty axis 0"):
+        fn(np.zeros((0, 3)), np.ones((0, 3)), axis=0)

@@ -301,12 +301,22 @@ def check_rank(name: str, x: jnp.ndarray, expected: int | Sequence[int], what: s
         raise ValueError(f"`{name}` must have rank {want}{hint}. Received: {name}.shape={tuple(x.shape)}")
 
 
-def check_min_rank(name: str, x: jnp.ndarray, minimum: int, what: str = "") -> None:
-    """Rank at least `minimum`, and a last (class or feature) axis that is not empty."""
+def check_min_rank(name: str, x: jnp.ndarray, minimum: int, what: str = "", *, nonempty_last: bool = True) -> None:
+    """Rank at least `minimum`, and (unless `nonempty_last=False`) a last, class or feature, axis that is not
+    empty."""
     if x.ndim < minimum:
         hint = f" {what}" if what else ""
         raise ValueError(f"`{name}` must have rank >= {minimum}{hint}. Received: {name}.shape={tuple(x.shape)}")
-    check_nonempty(name, x, (-1,))
+    if nonempty_last:
+        check_nonempty(name, x, (-1,))
+
+
+def nonempty_axis(name: str, x: jnp.ndarray, axis: Any) -> int:
+    """`axis` of `x` as a non-negative int (see `canonical_axis`), checked not to be empty: an axis a loss
+    reduces over (classes, features)."""
+    axis = canonical_axis(axis, x.ndim)
+    check_nonempty(name, x, (axis,))
+    return axis
 
 
 def check_nonempty(name: str, x: jnp.ndarray, axes: Sequence[int] | None) -> None:

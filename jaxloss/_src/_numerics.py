@@ -100,12 +100,17 @@ def squeeze_or_expand_to_same_rank(x1: jax.Array, x2: jax.Array) -> tuple[jax.Ar
     return x1, x2
 
 
-def pair(y_true: ArrayLike, y_pred: ArrayLike, *, scalar_as_feature: bool = True) -> tuple[jax.Array, jax.Array]:
+def pair(
+    y_true: ArrayLike, y_pred: ArrayLike, *, scalar_as_feature: bool = True, last_axis_reduced: bool = True
+) -> tuple[jax.Array, jax.Array]:
     """Float y_true and y_pred of one shape, in the compute dtype of y_pred.
 
     Two scalars become one feature of shape (1,), so the losses that average
     over the last axis return a scalar (as optax's elementwise losses do).
     Losses over a class axis pass `scalar_as_feature=False`: a scalar has no classes.
+    The last axis, which the loss reduces over, must not be empty; a loss that
+    takes its reduced `axis` as config passes `last_axis_reduced=False` and
+    checks that axis itself (`_checks.nonempty_axis`).
     """
     y_pred = as_float("y_pred", y_pred)
     y_true = as_float("y_true", y_true, y_pred.dtype)
@@ -113,7 +118,7 @@ def pair(y_true: ArrayLike, y_pred: ArrayLike, *, scalar_as_feature: bool = True
     _checks.check_same_shape(y_true, y_pred)
     if y_pred.ndim == 0 and scalar_as_feature:
         y_true, y_pred = y_true[None], y_pred[None]
-    if y_pred.ndim:
+    if y_pred.ndim and last_axis_reduced:
         _checks.check_nonempty("y_pred", y_pred, (-1,))  # no features or classes: no loss (mean of nothing)
     return y_true, y_pred
 

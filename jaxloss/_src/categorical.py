@@ -58,10 +58,8 @@ __all__ = [
 
 
 def _check_class_axis(axis: int, y_pred: jax.Array) -> int:
-    _checks.check_min_rank("y_pred", y_pred, 1, "(it needs a class axis)")
-    axis = _checks.canonical_axis(axis, y_pred.ndim)
-    _checks.check_nonempty("y_pred", y_pred, (axis,))
-    return axis
+    _checks.check_min_rank("y_pred", y_pred, 1, "(it needs a class axis)", nonempty_last=False)
+    return _checks.nonempty_axis("y_pred", y_pred, axis)
 
 
 def _warn_single_class(loss_name: str, y_pred: jax.Array, axis: int) -> None:
@@ -150,7 +148,7 @@ def categorical_crossentropy(
         >>> print(jaxloss.categorical_crossentropy(y_true, y_pred))
         [0.0513 2.3026]
     """
-    y_true, y_pred = pair(y_true, y_pred, scalar_as_feature=False)
+    y_true, y_pred = pair(y_true, y_pred, scalar_as_feature=False, last_axis_reduced=False)
     axis = _check_class_axis(axis, y_pred)
     _warn_single_class("categorical_crossentropy", y_pred, axis)
     y_true = _smooth_categorical(y_true, label_smoothing, y_pred.shape[axis])
@@ -216,7 +214,7 @@ def categorical_focal_crossentropy(
         >>> print(jaxloss.categorical_focal_crossentropy(y_true, y_pred))
         [0.     0.4663]
     """
-    y_true, y_pred = pair(y_true, y_pred, scalar_as_feature=False)
+    y_true, y_pred = pair(y_true, y_pred, scalar_as_feature=False, last_axis_reduced=False)
     axis = _check_class_axis(axis, y_pred)
     _warn_single_class("categorical_focal_crossentropy", y_pred, axis)
     weights = _class_weights(alpha, y_pred, axis)

@@ -305,9 +305,8 @@ def binary_crossentropy(
         >>> print(jaxloss.binary_crossentropy([[0, 1], [0, 0]], [[0.6, 0.4], [0.4, 0.6]], pos_weight=3.0))
         [1.8326 0.7136]
     """
-    y_true, y_pred = pair(y_true, y_pred)
-    axis = _checks.canonical_axis(axis, y_pred.ndim)
-    _checks.check_nonempty("y_pred", y_pred, (axis,))
+    y_true, y_pred = pair(y_true, y_pred, last_axis_reduced=False)
+    axis = _checks.nonempty_axis("y_pred", y_pred, axis)
     y_true = _smooth_binary(y_true, label_smoothing)
     if pos_weight is None:
         bce, _ = _binary_terms(y_true, y_pred, from_logits)
@@ -369,9 +368,8 @@ def binary_focal_crossentropy(
         >>> print(jaxloss.binary_focal_crossentropy([[0, 1]], [[-100.0, -100.0]], from_logits=True))
         [50.]
     """
-    y_true, y_pred = pair(y_true, y_pred)
-    axis = _checks.canonical_axis(axis, y_pred.ndim)
-    _checks.check_nonempty("y_pred", y_pred, (axis,))
+    y_true, y_pred = pair(y_true, y_pred, last_axis_reduced=False)
+    axis = _checks.nonempty_axis("y_pred", y_pred, axis)
     y_true = _smooth_binary(y_true, label_smoothing)
     bce, one_minus_pt = _binary_terms(y_true, y_pred, from_logits)
     focal_bce = safe_power(one_minus_pt, gamma) * bce

@@ -151,7 +151,7 @@ def cosine_similarity(y_true: ArrayLike, y_pred: ArrayLike, *, axis: Axes = -1) 
         >>> print(jaxloss.cosine_similarity([[0.0, 1.0], [1.0, 1.0]], [[1.0, 0.0], [1.0, 1.0]]))
         [ 0. -1.]
     """
-    y_true, y_pred = pair(y_true, y_pred)
+    y_true, y_pred = pair(y_true, y_pred, last_axis_reduced=False)
     axis = canonical_axes(axis, y_pred.ndim)  # a tuple: static, so hashable
     check_nonempty("y_pred", y_pred, axis)
     return 0.0 - cosine(y_true, y_pred, axis)  # 0 - x: no -0.0

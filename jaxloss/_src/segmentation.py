@@ -79,7 +79,7 @@ def dice(y_true: ArrayLike, y_pred: ArrayLike, *, axis: Axes = None, axis_name: 
         >>> print(jaxloss.dice([[1, 2], [1, 2]], [[4, 1], [6, 1]]))
         -0.5556
     """
-    y_true, y_pred = pair(y_true, y_pred)
+    y_true, y_pred = pair(y_true, y_pred, last_axis_reduced=False)
     axis = _overlap_axes(y_pred, axis)
     sums = (jnp.sum(y_true * y_pred, axis=axis), jnp.sum(y_true, axis=axis) + jnp.sum(y_pred, axis=axis))
     intersection, size = _batch_sums(sums, axis, y_pred.ndim, axis_name)
@@ -120,7 +120,7 @@ def tversky(
         >>> print(jaxloss.tversky([[1, 2], [1, 2]], [[4, 1], [6, 1]], alpha=0.2, beta=0.8))
         -0.9444
     """
-    y_true, y_pred = pair(y_true, y_pred)
+    y_true, y_pred = pair(y_true, y_pred, last_axis_reduced=False)
     axis = _overlap_axes(y_pred, axis)
     true_pos = jnp.sum(y_true * y_pred, axis=axis)
     false_pos = jnp.sum((1.0 - y_true) * y_pred, axis=axis)
