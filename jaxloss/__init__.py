@@ -11,21 +11,22 @@ this file.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from jaxloss._src import beyond as _beyond
 from jaxloss._src import categorical as _categorical
+from jaxloss._src import contrastive as _contrastive
 from jaxloss._src import ctc as _ctc
+from jaxloss._src import fenchel_young as _fenchel_young
 from jaxloss._src import hinge as _hinge
 from jaxloss._src import linear as _linear
 from jaxloss._src import metric_learning as _metric_learning
 from jaxloss._src import probabilistic as _probabilistic
 from jaxloss._src import regression as _regression
 from jaxloss._src import segmentation as _segmentation
-from jaxloss._src.beyond import *  # noqa: F403
 from jaxloss._src.categorical import *  # noqa: F403
 from jaxloss._src.checked import checked as checked
 from jaxloss._src.classes import Loss as Loss
-from jaxloss._src.classes import loss_class as loss_class
+from jaxloss._src.contrastive import *  # noqa: F403
 from jaxloss._src.ctc import *  # noqa: F403
+from jaxloss._src.fenchel_young import *  # noqa: F403
 from jaxloss._src.hinge import *  # noqa: F403
 from jaxloss._src.linear import *  # noqa: F403
 from jaxloss._src.metric_learning import *  # noqa: F403
@@ -52,7 +53,6 @@ __all__ = [
     "checked",
     "deserialize",
     "get",
-    "loss_class",
     "reduce",
     "returns_mask",
     "serialize",
@@ -64,5 +64,6 @@ __all__ += _categorical.__all__
 __all__ += _segmentation.__all__
 __all__ += _metric_learning.__all__
 __all__ += _ctc.__all__
-__all__ += _beyond.__all__
+__all__ += _contrastive.__all__
+__all__ += _fenchel_young.__all__
 __all__ += _linear.__all__

@@ -61,7 +61,7 @@ def test_class_fields_are_the_function_config(cls):
 FAMILY_EXTRAS = {
     "jaxloss._src.probabilistic": {"convex_kl_divergence"},
     "jaxloss._src.ctc": {"ctc_alignment"},
-    "jaxloss._src.beyond": {"make_fenchel_young_loss"},
+    "jaxloss._src.fenchel_young": {"make_fenchel_young_loss"},
 }
 
 
@@ -80,7 +80,6 @@ def test_family_modules_list_exactly_their_losses():
         "checked",
         "deserialize",
         "get",
-        "loss_class",
         "reduce",
         "returns_mask",
         "serialize",
@@ -164,8 +163,7 @@ def test_a_subclass_naming_a_function_gets_its_config_from_the_fields():
     assert ScaledHuber not in LOSSES  # user classes stay out of the built-in registry
 
 
-def test_the_old_decorator_and_fn_attribute_still_work():
-    @jaxloss.loss_class
+def test_an_fn_attribute_names_the_per_sample_function():
     class OldStyle(jaxloss.Loss):
         fn = staticmethod(jaxloss.mean_squared_error)
 
@@ -180,8 +178,6 @@ def test_a_subclass_without_call_or_fn_says_what_to_do():
         TypeError, match=r"Empty defines neither `call` nor `fn`. Override `call\(self, y_true, y_pred\)`"
     ):
         Empty()
-    with pytest.raises(TypeError, match="decorates subclasses of jaxloss.Loss"):
-        jaxloss.loss_class(int)
 
 
 # Traced config values: every float field works under jit as a traced value.

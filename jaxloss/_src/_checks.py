@@ -217,29 +217,32 @@ def _to_tuple(value: Any) -> Any:
 
 @dataclasses.dataclass(frozen=True)
 class Spec:
-    """How a config field is checked, and how a loss class stores it (`convert`)."""
+    """How a config field is checked, how a loss class stores it (`convert`), and what it reads as in the docs."""
 
     check: Callable[[str, Any], None]
+    reads: str
     convert: Callable[[Any], Any] = _to_tuple
 
 
 # The config field types. A per-sample function annotates its config with them
 # and a loss class its fields, so that both validate the same way, by field.
-Flag = Annotated[bool, Spec(_boolean)]
-Fraction = Annotated[float, Spec(_unit_interval)]
-OpenFraction = Annotated[float, Spec(_open_unit_interval)]
-PositiveFloat = Annotated[float, Spec(_positive)]
-NonNegativeFloat = Annotated[float, Spec(_non_negative)]
-FiniteFloat = Annotated[float, Spec(_finite)]
-NormDegree = Annotated[float, Spec(_at_least_one)]
-OptionalPositiveFloat = Annotated[float | None, Spec(_optional_positive)]
-BlockSize = Annotated[int | tuple[int, int] | None, Spec(_block_size)]
-ClassWeights = Annotated[float | Sequence[float], Spec(_class_weights)]
-OptionalClassWeights = Annotated[float | Sequence[float] | None, Spec(_optional_class_weights)]
-Axis = Annotated[int, Spec(_axis)]
-Axes = Annotated[int | Sequence[int] | None, Spec(_axes)]
-ClassId = Annotated[int, Spec(lambda name, value: _class_id(name, value, 0))]
-OptionalClassId = Annotated[int | None, Spec(_optional_class_id)]
+Flag = Annotated[bool, Spec(_boolean, "bool")]
+Fraction = Annotated[float, Spec(_unit_interval, "float in [0, 1]")]
+OpenFraction = Annotated[float, Spec(_open_unit_interval, "float in (0, 1)")]
+PositiveFloat = Annotated[float, Spec(_positive, "float > 0")]
+NonNegativeFloat = Annotated[float, Spec(_non_negative, "float >= 0")]
+FiniteFloat = Annotated[float, Spec(_finite, "float")]
+NormDegree = Annotated[float, Spec(_at_least_one, "float >= 1")]
+OptionalPositiveFloat = Annotated[float | None, Spec(_optional_positive, "float > 0 or None")]
+BlockSize = Annotated[int | tuple[int, int] | None, Spec(_block_size, "int, (int, int) or None")]
+ClassWeights = Annotated[float | Sequence[float], Spec(_class_weights, "float or one float per class")]
+OptionalClassWeights = Annotated[
+    float | Sequence[float] | None, Spec(_optional_class_weights, "float, one float per class, or None")
+]
+Axis = Annotated[int, Spec(_axis, "int (an axis)")]
+Axes = Annotated[int | Sequence[int] | None, Spec(_axes, "int, sequence of ints, or None (axes)")]
+ClassId = Annotated[int, Spec(lambda name, value: _class_id(name, value, 0), "int >= 0 (a class id)")]
+OptionalClassId = Annotated[int | None, Spec(_optional_class_id, "int (a class id) or None")]
 
 
 def specs(obj: Any) -> dict[str, Spec]:
@@ -330,6 +333,15 @@ def check_nonempty(name: str, x: jnp.ndarray, axes: Sequence[int] | None) -> Non
                 f"`{name}` has an empty axis {axis % x.ndim} (its classes or features): the loss is not defined "
                 f"over none. Received: {name}.shape={tuple(x.shape)}"
             )
+
+
+def check_rows(label_name: str, labels: jax.Array, name: str, embeddings: jax.Array) -> None:
+    """`labels` has one entry per row of `embeddings`."""
+    if labels.shape[0] != embeddings.shape[0]:
+        raise ValueError(
+            f"`{label_name}` must have one label per row of `{name}`. Received: "
+            f"{label_name}.shape={tuple(labels.shape)}, {name}.shape={tuple(embeddings.shape)}"
+        )
 
 
 def check_same_shape(y_true: jnp.ndarray, y_pred: jnp.ndarray) -> None:

@@ -9,10 +9,8 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from jax.typing import ArrayLike
 
-from jaxloss._src import _checks
 from jaxloss._src._checks import (
     Axis,
     ClassWeights,
@@ -24,10 +22,10 @@ from jaxloss._src._checks import (
     OptionalClassId,
     validates_config,
 )
+from jaxloss._src._labels import are_class_ids, check_class_axis, clamped, pick, smooth_categorical, sparse_labels
 from jaxloss._src._numerics import (
     as_array,
     as_float,
-    as_labels,
     clip_probs,
     is_zero,
     log_softmax,
@@ -39,7 +37,15 @@ from jaxloss._src._numerics import (
     times,
     times_nonnegative,
 )
-from jaxloss._src.checked import class_ids, probabilities, within
+from jaxloss._src._value_checks import (
+    all_of,
+    class_ids,
+    class_ids_in_range,
+    class_ids_or,
+    labels_within,
+    probabilities,
+    within,
+)
 from jaxloss._src.classes import Loss
 from jaxloss._src.reduce import LossWithMask, returns_mask
 
@@ -57,11 +63,6 @@ __all__ = [
 ]
 
 
-def _check_class_axis(axis: int, y_pred: jax.Array) -> int:
-    _checks.check_min_rank("y_pred", y_pred, 1, "(it needs a class axis)", nonempty_last=False)
-    return _checks.nonempty_axis("y_pred", y_pred, axis)
-
-
 def _warn_single_class(loss_name: str, y_pred: jax.Array, axis: int) -> None:
     """Keras's warning for a class axis of size 1, where the loss is identically 0."""
     if y_pred.shape[axis] == 1:
@@ -72,13 +73,6 @@ def _warn_single_class(loss_name: str, y_pred: jax.Array, axis: int) -> None:
             SyntaxWarning,
             stacklevel=3,
         )
-
-
-def _smooth_categorical(y_true: jax.Array, label_smoothing: float, num_classes: int) -> jax.Array:
-    if is_zero(label_smoothing):
-        return y_true
-    # K is the size of the class axis (Keras #23437; 3.15.1 took the last axis).
-    return y_true * (1.0 - label_smoothing) + label_smoothing / num_classes
 
 
 def _normalized_probs(y_pred: jax.Array, axis: int) -> jax.Array:
@@ -149,9 +143,9 @@ def categorical_crossentropy(
         [0.0513 2.3026]
     """
     y_true, y_pred = pair(y_true, y_pred, scalar_as_feature=False, last_axis_reduced=False)
-    axis = _check_class_axis(axis, y_pred)
+    axis = check_class_axis(y_pred, axis)
     _warn_single_class("categorical_crossentropy", y_pred, axis)
-    y_true = _smooth_categorical(y_true, label_smoothing, y_pred.shape[axis])
+    y_true = smooth_categorical(y_true, label_smoothing, y_pred.shape[axis])
     if from_logits:
         return _crossentropy_from_logits(y_true, y_pred, axis)
     log_probs = jnp.log(_normalized_probs(y_pred, axis))  # clipped: finite, so no 0 * inf to guard
@@ -215,10 +209,10 @@ def categorical_focal_crossentropy(
         [0.     0.4663]
     """
     y_true, y_pred = pair(y_true, y_pred, scalar_as_feature=False, last_axis_reduced=False)
-    axis = _check_class_axis(axis, y_pred)
+    axis = check_class_axis(y_pred, axis)
     _warn_single_class("categorical_focal_crossentropy", y_pred, axis)
     weights = _class_weights(alpha, y_pred, axis)
-    y_true = _smooth_categorical(y_true, label_smoothing, y_pred.shape[axis])
+    y_true = smooth_categorical(y_true, label_smoothing, y_pred.shape[axis])
     if from_logits:
         # log p floored at -max float, so a zero label (or weight) on a -inf logit gives 0 without a select;
         # the +inf a weighted label on one gives comes back through the indicator.
@@ -234,40 +228,6 @@ def categorical_focal_crossentropy(
     log_probs = jnp.log(probs)
     focal = weights * safe_power(1.0 - probs, gamma) * times(y_true, 0.0 - log_probs)
     return jnp.sum(focal, axis=axis)
-
-
-def _sparse_labels(y_true: ArrayLike, y_pred: jax.Array, name: str = "y_pred") -> jax.Array:
-    """Integer labels of shape `y_pred.shape[:-1]` (a trailing 1 is squeezed, as in Keras).
-
-    `name` is what the rows are called in the error (`features` for the linear crossentropy).
-    """
-    labels = as_labels("y_true", y_true)
-    if labels.ndim == y_pred.ndim and labels.ndim > 0 and labels.shape[-1] == 1:
-        labels = labels[..., 0]
-    if labels.shape != y_pred.shape[:-1]:
-        hint = f"`y_true` must hold one class id per row of `{name}`, i.e. shape `{name}.shape[:-1]`."
-        if labels.shape == y_pred.shape and name == "y_pred":  # class scores: labels of their shape are one-hot
-            hint = (
-                "`y_true` looks one-hot: use `categorical_crossentropy` (`CategoricalCrossentropy`) "
-                "for one-hot labels, or pass class ids `jnp.argmax(y_true, axis=-1)`."
-            )
-        raise ValueError(
-            f"`y_true` and `{name}` must have the same shape up until the last dimension. Received: "
-            f"y_true.shape={tuple(labels.shape)}, {name}.shape={tuple(y_pred.shape)}. {hint}"
-        )
-    return labels
-
-
-def _clamped(labels: jax.Array, num_classes: int) -> tuple[jax.Array, jax.Array]:
-    """The labels clamped into [0, num_classes) (a safe gather index; callers zero the loss where they were
-    not), and whether each was in range."""
-    return jnp.clip(labels, 0, num_classes - 1), (labels >= 0) & (labels < num_classes)
-
-
-def _pick(values: jax.Array, labels: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """values[..., label] by gathering (no one-hot), and whether the label was in range."""
-    index, in_range = _clamped(labels, values.shape[-1])
-    return take_last(values, index), in_range
 
 
 def _sparse_terms(labels: jax.Array, logits: jax.Array) -> tuple[jax.Array, jax.Array, jax.Array]:
@@ -373,8 +333,8 @@ def sparse_categorical_crossentropy(
         [0.0513 0.    ]
     """
     y_pred = as_float("y_pred", y_pred)
-    class_axis = _check_class_axis(axis, y_pred)
-    labels = _sparse_labels(y_true, y_pred)
+    class_axis = check_class_axis(y_pred, axis)
+    labels = sparse_labels(y_true, y_pred)
     if class_axis != y_pred.ndim - 1:
         raise ValueError(
             "`axis` must be the last axis of `y_pred` (the class axis). Move the class axis "
@@ -384,7 +344,7 @@ def sparse_categorical_crossentropy(
     if valid is not None:
         labels = jnp.where(valid, labels, 0)
     if from_logits:
-        labels, in_range = _clamped(labels, y_pred.shape[-1])
+        labels, in_range = clamped(labels, y_pred.shape[-1])
         if is_zero(label_smoothing):
             loss = _sparse_crossentropy_from_logits(labels, y_pred)
         else:
@@ -392,7 +352,7 @@ def sparse_categorical_crossentropy(
             loss = _smoothed_sparse_crossentropy_from_logits(labels, y_pred, smoothing)
     else:
         log_probs = jnp.log(_normalized_probs(y_pred, -1))
-        picked, in_range = _pick(log_probs, labels)
+        picked, in_range = pick(log_probs, labels)
         loss = 0.0 - picked
         if not is_zero(label_smoothing):
             loss = (1.0 - label_smoothing) * loss - label_smoothing * jnp.mean(log_probs, axis=-1)
@@ -424,19 +384,11 @@ def categorical_generalized_cross_entropy(y_true: ArrayLike, y_pred: ArrayLike, 
         [0.3267 0.2111]
     """
     y_pred = as_float("y_pred", y_pred)
-    _checks.check_min_rank("y_pred", y_pred, 1, "(it needs a class axis)")
-    labels = _sparse_labels(y_true, y_pred)
-    picked, in_range = _pick(y_pred, labels)
+    check_class_axis(y_pred)
+    labels = sparse_labels(y_true, y_pred)
+    picked, in_range = pick(y_pred, labels)
     p = jnp.where(in_range, picked, 0.0)
     return (1.0 - safe_power(p, q)) / q
-
-
-def are_class_ids(y_true: Any, y_pred: Any) -> bool:
-    """Labels with one axis less than the scores: the class-id form of a loss that takes both (integer ids,
-    or float ones as Keras's `fit` passes them; one-hot or sign labels have the scores' shape)."""
-    labels = y_true if isinstance(y_true, jax.Array) else np.asarray(y_true)  # text stays text, for the error
-    numeric = np.issubdtype(labels.dtype, np.integer) or np.issubdtype(labels.dtype, np.floating)
-    return numeric and labels.ndim == np.ndim(y_pred) - 1
 
 
 @returns_mask
@@ -500,14 +452,8 @@ def poly1_crossentropy(
     return LossWithMask(ce + epsilon * jnp.sum(y_true * one_minus_p, axis=-1), None)
 
 
-def _soft_labels(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
-    within("y_true", y_true, 0.0, 1.0, "one-hot or soft labels")
-    probabilities(cfg, y_pred)
-
-
-def _sparse_labels_in_range(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
-    class_ids("y_true", y_true, jnp.shape(y_pred)[-1], cfg.get("ignore_class"))
-    probabilities(cfg, y_pred)
+_dense_labels = labels_within(0.0, 1.0, "one-hot or soft labels")
+_soft_labels = all_of(_dense_labels, probabilities)
 
 
 def _labels_and_probabilities(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
@@ -516,7 +462,7 @@ def _labels_and_probabilities(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_
 
 
 class CategoricalCrossentropy(
-    Loss, fn=categorical_crossentropy, name="categorical_crossentropy", value_check=_soft_labels
+    Loss, fn=categorical_crossentropy, name="categorical_crossentropy", value_check=_soft_labels, in_keras=True
 ):
     from_logits: Flag = False
     label_smoothing: Fraction = 0.0
@@ -524,7 +470,11 @@ class CategoricalCrossentropy(
 
 
 class CategoricalFocalCrossentropy(
-    Loss, fn=categorical_focal_crossentropy, name="categorical_focal_crossentropy", value_check=_soft_labels
+    Loss,
+    fn=categorical_focal_crossentropy,
+    name="categorical_focal_crossentropy",
+    value_check=_soft_labels,
+    in_keras=True,
 ):
     """A list (or array) `alpha` is stored as a tuple."""
 
@@ -539,7 +489,8 @@ class SparseCategoricalCrossentropy(
     Loss,
     fn=sparse_categorical_crossentropy,
     name="sparse_categorical_crossentropy",
-    value_check=_sparse_labels_in_range,
+    value_check=all_of(class_ids_in_range, probabilities),
+    in_keras=True,
 ):
     """Ignored labels are left out of the mean's denominator:
 
@@ -560,22 +511,16 @@ class CategoricalGeneralizedCrossEntropy(
     fn=categorical_generalized_cross_entropy,
     name="categorical_generalized_cross_entropy",
     value_check=_labels_and_probabilities,
+    in_keras=True,
 ):
     q: OpenFraction = 0.5
-
-
-def _class_ids_or_soft_labels(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
-    if are_class_ids(y_true, y_pred):
-        _sparse_labels_in_range(cfg, y_true, y_pred)
-    else:
-        _soft_labels(cfg, y_true, y_pred)
 
 
 class Poly1Crossentropy(
     Loss,
     fn=poly1_crossentropy,
     name="poly1_crossentropy",
-    value_check=_class_ids_or_soft_labels,
+    value_check=all_of(class_ids_or(_dense_labels), probabilities),
     in_keras=False,
 ):
     epsilon: FiniteFloat = 2.0

@@ -16,7 +16,6 @@ import jax
 import jax.numpy as jnp
 from jax.experimental import checkify
 
-from jaxloss._src._numerics import as_labels
 from jaxloss._src.classes import VALUE_CHECKS, Loss
 
 
@@ -24,49 +23,6 @@ def _finite(name: str, x: Any) -> None:
     x = jnp.asarray(x)
     if jnp.issubdtype(x.dtype, jnp.inexact):
         checkify.check(jnp.all(jnp.isfinite(x)), f"`{name}` has a non-finite value (inf or NaN).")
-
-
-# Building blocks for the value checks that each loss declares next to its class (`value_check=`).
-
-
-def check_all(bad: jax.Array, values: jax.Array, message: str) -> None:
-    """Fails with `message` (which has a `{value}` slot) naming the first offending entry."""
-    first = jnp.argmax(bad.ravel()) if values.size else 0
-    checkify.check(~jnp.any(bad), message, value=values.ravel()[first] if values.size else 0)
-
-
-def within(name: str, x: Any, low: float, high: float | None, what: str) -> None:
-    x = jnp.asarray(x)
-    bad = x < low if high is None else (x < low) | (x > high)
-    bound = f">= {low}" if high is None else f"in [{low}, {high}]"
-    check_all(bad, x, f"`{name}` must be {bound} ({what}); found {{value}}.")
-
-
-def class_ids(name: str, labels: Any, num_classes: int, ignore: int | None = None) -> None:
-    raw = jnp.asarray(labels)
-    if jnp.issubdtype(raw.dtype, jnp.floating):  # float class ids (Keras's fit): the losses truncate them
-        check_all(
-            raw != jnp.trunc(raw), raw, f"`{name}` holds class ids as floats, which must be whole numbers: {{value}}."
-        )
-    labels = as_labels(name, labels)  # saturating, as the losses read them: 2**32 + 1 stays out of range
-    bad = (labels < 0) | (labels >= num_classes)
-    if ignore is not None:
-        bad = bad & (labels != ignore)
-    allowed = f"[0, {num_classes})" + ("" if ignore is None else f" or ignore_class={ignore}")
-    check_all(bad, labels, f"`{name}` has a class id outside {allowed}: {{value}}.")
-
-
-def probabilities(cfg: dict[str, Any], y_pred: Any) -> None:
-    if not cfg.get("from_logits", False):
-        within("y_pred", y_pred, 0.0, 1.0, "probabilities, since from_logits=False")
-
-
-def unit_rows(name: str, x: Any) -> None:
-    x = jnp.asarray(x)
-    # A unit vector rounded to x's dtype has a norm within about one ulp of 1 (bf16: 2**-8 relative).
-    tolerance = max(1e-3, float(jnp.finfo(x.dtype).eps)) if jnp.issubdtype(x.dtype, jnp.floating) else 1e-3
-    norms = jnp.linalg.norm(x.astype(jnp.float32), axis=-1)
-    within(f"{name} row norms", norms, 1.0 - tolerance, 1.0 + tolerance, "Circle expects L2-normalized embeddings")
 
 
 def _value_check(fn: Callable[..., Any]) -> Callable[..., None] | None:

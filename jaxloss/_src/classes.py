@@ -4,7 +4,7 @@ A loss is declared once, in its family module: the per-sample function, with
 its config annotated by the field types of `_checks`, and right below it
 the class, which names the function and repeats its config as fields:
 
-    class Huber(Loss, fn=huber, name="huber_loss"):
+    class Huber(Loss, fn=huber, name="huber_loss", in_keras=True):
         delta: PositiveFloat = 1.0
 
 `Loss.__init_subclass__` makes every subclass a frozen, keyword-only
@@ -21,15 +21,13 @@ import inspect
 import re
 import textwrap
 from collections.abc import Callable, Hashable, Sequence
-from typing import Any, ClassVar, TypeVar, dataclass_transform
+from typing import Any, ClassVar, dataclass_transform
 
 import jax
 from jax.typing import ArrayLike
 
 from jaxloss._src import _checks
 from jaxloss._src.reduce import Reduction, reduce
-
-_T = TypeVar("_T", bound=type)
 
 # Every built-in loss class, in declaration order; filled by `Loss.__init_subclass__`.
 LOSSES: list[type[Loss]] = []
@@ -47,13 +45,6 @@ _BASE_DOCS = """\
     axis_name: a mapped axis (`pmap`, `shard_map`) over which means and sums
         are taken globally; a loss whose values couple the batch gathers its
         batch statistics over it too."""
-
-
-def loss_class(cls: _T) -> _T:
-    """Kept for compatibility: every `Loss` subclass is already a frozen dataclass."""
-    if not (isinstance(cls, type) and issubclass(cls, Loss)):
-        raise TypeError(f"`loss_class` decorates subclasses of jaxloss.Loss. Received: {cls!r}")
-    return cls
 
 
 def _make_dataclass(cls: type) -> None:
@@ -99,7 +90,8 @@ class Loss(_DataclassMaker):
     """
 
     fn: ClassVar[Callable[..., jax.Array]]
-    in_keras: ClassVar[bool] = False  # Built-in losses that are Keras's (compared against it).
+    in_keras: ClassVar[bool] = False  # A built-in loss that is Keras's (compared against it): `in_keras=True`.
+    default_name: ClassVar[str | None] = None  # What `name=None` becomes: `name=` in the class statement.
     # The function takes `axis_name` (its values couple the batch): the class passes its own.
     couples_batch: ClassVar[bool] = False
     _field_specs: ClassVar[dict[str, _checks.Spec]] = {}  # Field name -> validator, from the annotations.
@@ -117,16 +109,15 @@ class Loss(_DataclassMaker):
         name: str | None = None,
         aliases: Sequence[str] = (),
         value_check: Callable[..., None] | None = None,
-        in_keras: bool = True,
+        in_keras: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init_subclass__(**kwargs)
         if fn is not None:
             cls.fn = staticmethod(fn)  # type: ignore[assignment]
             cls.couples_batch = "axis_name" in inspect.signature(fn).parameters
-        if name is not None:  # The default of the `name` field.
-            cls.__annotations__ = {**cls.__dict__.get("__annotations__", {}), "name": "str | None"}
-            cls.name = name
+        if name is not None:
+            cls.default_name = name
         own_doc = cls.__dict__.get("__doc__")  # Before the dataclass fills in a signature.
         _make_dataclass(cls)
         cls._field_specs = _checks.specs(cls)
@@ -156,7 +147,9 @@ class Loss(_DataclassMaker):
                     f"Received: {f.name} of type {type(getattr(self, f.name)).__name__}"
                 )
         _checks.check_reduction(self.reduction)
-        if self.name is not None and not isinstance(self.name, str):
+        if self.name is None:
+            object.__setattr__(self, "name", cls.default_name)
+        elif not isinstance(self.name, str):
             raise TypeError(f"`name` must be a string. Received: name={self.name!r}")
         object.__setattr__(self, "dtype", _checks.canonical_dtype(self.dtype))
         object.__setattr__(self, "axis_name", _checks.canonical_axis_name(self.axis_name))
@@ -272,7 +265,9 @@ def _class_example(cls: type[Loss], fn: Callable[..., Any], doc: str) -> str:
             out.append(line)
             continue
         node = ast.parse(call.group(1), mode="eval").body
-        assert isinstance(node, ast.Call)
+        if not isinstance(node, ast.Call):  # not a call of the function itself: kept as written
+            out.append(line)
+            continue
         src = call.group(1)
         config = [f"{k.arg}={ast.get_source_segment(src, k.value)}" for k in node.keywords if k.arg in fields]
         inputs = [ast.get_source_segment(src, a) for a in node.args]
@@ -291,7 +286,7 @@ def _class_doc(cls: type[Loss], fn: Callable[..., Any], own_doc: str) -> str:
     args = _arg_docs(doc)
     config = [f.name for f in dataclasses.fields(cls) if f.name not in _BASE_FIELDS]
     field_lines = [f"    {name}: {args.get(name, '')}".rstrip() for name in config]
-    base = _BASE_DOCS.format(name=cls.name)
+    base = _BASE_DOCS.format(name=cls.default_name)
     parts = [f"{summary}\n\nThe class form of `{fn.__name__}`: the config is held, `__call__` reduces."]
     if formula:
         parts.append(formula)

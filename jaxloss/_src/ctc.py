@@ -25,7 +25,7 @@ from jax.typing import ArrayLike
 from jaxloss._src import _checks
 from jaxloss._src._checks import ClassId, Flag, validates_config
 from jaxloss._src._numerics import as_float, as_labels, softmax_terms
-from jaxloss._src.checked import check_all, within
+from jaxloss._src._value_checks import check_all, within
 from jaxloss._src.classes import Loss
 
 # Stands in for log(0): finite, so the scans never compute -inf - -inf (NaN) in value or gradient.
@@ -418,7 +418,7 @@ def _labels_and_lengths(
         within("logit_length", logit_length, 0, max_time, "at most the padded number of frames")
 
 
-class CTC(Loss, fn=ctc, name="ctc", value_check=_labels_and_lengths):
+class CTC(Loss, fn=ctc, name="ctc", value_check=_labels_and_lengths, in_keras=True):
     """Pass `label_length=`/`logit_length=` at call time."""
 
     blank_index: ClassId = 0

@@ -1,4 +1,5 @@
-"""Hinge losses for {-1, 1} (or {0, 1}) labels and one-hot categorical labels."""
+"""Hinge losses: for {-1, 1} (or {0, 1}) labels and one-hot categorical labels (Keras); the perceptron and the
+multiclass (Crammer-Singer) hinge, on class ids or dense labels (optax)."""
 
 from __future__ import annotations
 
@@ -10,17 +11,24 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from jaxloss._src._numerics import maximum_slope, pair, times
+from jaxloss._src._checks import FiniteFloat, validates_config
+from jaxloss._src._labels import are_class_ids, check_class_axis, pick, sparse_labels
+from jaxloss._src._numerics import as_float, maximum_slope, pair, times
 from jaxloss._src._sharding import batch_max
+from jaxloss._src._value_checks import class_ids_or, labels_within, sign_labels
 from jaxloss._src.classes import Loss
 
 __all__ = [
     "hinge",
     "squared_hinge",
     "categorical_hinge",
+    "perceptron",
+    "multiclass_hinge",
     "Hinge",
     "SquaredHinge",
     "CategoricalHinge",
+    "Perceptron",
+    "MulticlassHinge",
 ]
 
 
@@ -139,13 +147,94 @@ def categorical_hinge(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
     return jnp.maximum(neg - pos + 1.0, 0.0)
 
 
-class Hinge(Loss, fn=hinge, name="hinge"):
+def perceptron(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
+    """Perceptron loss (optax's `perceptron_loss` and `multiclass_perceptron_loss`).
+
+    .. math:: \\ell_{binary} = \\operatorname{mean}_{-1} \\max(0, -y \\, s), \\qquad \\ell_{multiclass} = \\max_k s_k - s_{y}
+
+    Integer `y_true` with one axis less than `y_pred` are class ids
+    (multiclass); otherwise `y_true` holds {-1, 1} labels of `y_pred`'s shape.
+
+    Args:
+        y_true: {-1, 1} labels `[..., d]`, or integer class ids `[...]`.
+        y_pred: scores `[..., d]`, or `[..., K]` for class ids.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.perceptron([[1.0, -1.0]], [[0.5, 0.5]]))
+        [0.25]
+        >>> print(jaxloss.perceptron([0, 2], [[1.0, 2.0, 0.0], [0.0, 1.0, 3.0]]))
+        [1. 0.]
+    """
+    y_pred = as_float("y_pred", y_pred)
+    if are_class_ids(y_true, y_pred):
+        check_class_axis(y_pred)
+        picked, in_range = pick(y_pred, sparse_labels(y_true, y_pred))
+        return jnp.where(in_range, jnp.max(y_pred, axis=-1) - picked, 0.0)
+    y_true, y_pred = pair(y_true, y_pred)
+    return jnp.mean(jnp.maximum(0.0, -times(y_true, y_pred)), axis=-1)  # finite derivatives at infinite scores
+
+
+@validates_config
+def multiclass_hinge(y_true: ArrayLike, y_pred: ArrayLike, *, margin: FiniteFloat = 1.0) -> jax.Array:
+    """Multiclass (Crammer-Singer) hinge loss (optax's `multiclass_hinge_loss`).
+
+    .. math:: \\ell = \\max_k \\big(s_k + m [k \\ne y]\\big) - s_y = \\max\\big(0, m + \\max_{k \\ne y} s_k - s_y\\big)
+
+    Integer `y_true` with one axis less than `y_pred` are class ids (a label
+    outside `[0, K)` gives 0); otherwise `y_true` holds one-hot labels. Keras's
+    `categorical_hinge` differs where every other score is negative: it floors
+    `max_{k != y} s_k` at 0. `margin=0` is the multiclass perceptron loss.
+
+    Args:
+        y_true: integer class ids `[...]`, or one-hot labels `[..., K]`.
+        y_pred: scores, shape `[..., K]`.
+        margin: `m`.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.multiclass_hinge([0, 2], [[1.0, 2.0, 0.0], [0.0, -1.0, 3.0]]))
+        [2. 0.]
+    """
+    y_pred = as_float("y_pred", y_pred)
+    check_class_axis(y_pred)
+    if are_class_ids(y_true, y_pred):
+        labels = sparse_labels(y_true, y_pred)
+        picked, in_range = pick(y_pred, labels)
+        others = y_pred + margin * (jnp.arange(y_pred.shape[-1]) != labels[..., None])
+        return jnp.where(in_range, jnp.max(others, axis=-1) - picked, 0.0)
+    y_true, y_pred = pair(y_true, y_pred, scalar_as_feature=False)
+    # times(): a zero label on an infinite score gives 0, not 0 * inf, with finite derivatives.
+    return jnp.max(y_pred + margin * (1.0 - y_true), axis=-1) - jnp.sum(times(y_true, y_pred), axis=-1)
+
+
+class Hinge(Loss, fn=hinge, name="hinge", in_keras=True):
     pass
 
 
-class SquaredHinge(Loss, fn=squared_hinge, name="squared_hinge"):
+class SquaredHinge(Loss, fn=squared_hinge, name="squared_hinge", in_keras=True):
     pass
 
 
-class CategoricalHinge(Loss, fn=categorical_hinge, name="categorical_hinge"):
+class CategoricalHinge(Loss, fn=categorical_hinge, name="categorical_hinge", in_keras=True):
     pass
+
+
+class Perceptron(Loss, fn=perceptron, name="perceptron", value_check=class_ids_or(sign_labels), in_keras=False):
+    pass
+
+
+class MulticlassHinge(
+    Loss,
+    fn=multiclass_hinge,
+    name="multiclass_hinge",
+    value_check=class_ids_or(labels_within(0.0, 1.0, "one-hot labels")),
+    in_keras=False,
+):
+    margin: FiniteFloat = 1.0

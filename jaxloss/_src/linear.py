@@ -36,10 +36,10 @@ from jaxloss._src._checks import (
     OptionalPositiveFloat,
     validates_config,
 )
+from jaxloss._src._labels import sparse_labels
 from jaxloss._src._numerics import as_floating, compute_dtype, times
 from jaxloss._src._sharding import explicit_axes, sharding_of
-from jaxloss._src.categorical import _sparse_labels
-from jaxloss._src.checked import class_ids
+from jaxloss._src._value_checks import class_ids
 from jaxloss._src.classes import Loss
 from jaxloss._src.reduce import LossWithMask, returns_mask
 
@@ -365,7 +365,7 @@ def _inputs(y_true: ArrayLike, features: ArrayLike, kernel: ArrayLike, bias: Arr
             raise ValueError(
                 f"`bias` must have shape (V,) = {kernel.shape[1:]}. Received: bias.shape={tuple(bias.shape)}"
             )
-    return _sparse_labels(y_true, features, "features"), features, kernel, bias
+    return sparse_labels(y_true, features, "features"), features, kernel, bias
 
 
 @returns_mask

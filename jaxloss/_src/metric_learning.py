@@ -1,4 +1,5 @@
-"""Embedding (metric) learning: Circle (Keras), and NT-Xent and the triplet margin loss (optax, torch)."""
+"""Embedding (metric) learning: Circle (Keras), the triplet margin loss (optax, torch), and the margin ranking
+and cosine embedding losses (torch) on pairs of inputs."""
 
 from __future__ import annotations
 
@@ -10,45 +11,24 @@ import jax.numpy as jnp
 from jax.typing import ArrayLike
 
 from jaxloss._src import _checks
-from jaxloss._src._checks import FiniteFloat, Flag, NonNegativeFloat, NormDegree, PositiveFloat, validates_config
-from jaxloss._src._numerics import as_float, as_labels, normalize, safe_divide, safe_power
-from jaxloss._src._sharding import batch_sum, whole_batch
-from jaxloss._src.checked import class_ids, unit_rows
+from jaxloss._src._checks import FiniteFloat, Flag, NonNegativeFloat, NormDegree, validates_config
+from jaxloss._src._labels import flat_labels
+from jaxloss._src._numerics import as_float, cosine, masked_logsumexp, row_exponent, safe_power, scaled_down
+from jaxloss._src._sharding import whole_batch
+from jaxloss._src._value_checks import sign_labels, unit_rows
 from jaxloss._src.classes import Loss
 from jaxloss._src.reduce import LossWithMask, returns_mask
 
 __all__ = [
     "circle",
-    "ntxent",
     "triplet_margin",
+    "margin_ranking",
+    "cosine_embedding",
     "Circle",
-    "NTXent",
     "TripletMargin",
+    "MarginRanking",
+    "CosineEmbedding",
 ]
-
-
-def _flat_labels(name: str, labels: ArrayLike) -> jax.Array:
-    labels = as_labels(name, labels)
-    if labels.ndim == 2 and labels.shape[1] == 1:
-        labels = labels[:, 0]
-    _checks.check_rank(name, labels, 1, "(one integer label per embedding, shape (N,) or (N, 1))")
-    return labels
-
-
-def _check_rows(label_name: str, labels: jax.Array, name: str, embeddings: jax.Array) -> None:
-    if labels.shape[0] != embeddings.shape[0]:
-        raise ValueError(
-            f"`{label_name}` must have one label per row of `{name}`. Received: "
-            f"{label_name}.shape={tuple(labels.shape)}, {name}.shape={tuple(embeddings.shape)}"
-        )
-
-
-def _masked_logsumexp(x: jax.Array, mask: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """logsumexp over the True entries of each row, and whether the row had any."""
-    any_valid = jnp.any(mask, axis=1)
-    # Rows with no valid entry use 0s, so neither value nor gradient sees an all -inf row.
-    x = jnp.where(any_valid[:, None], jnp.where(mask, x, -jnp.inf), 0.0)
-    return jax.nn.logsumexp(x, axis=1), any_valid
 
 
 @returns_mask
@@ -97,18 +77,18 @@ def circle(
     """
     y_pred = as_float("y_pred", y_pred)
     _checks.check_rank("y_pred", y_pred, 2, "(batch, embedding_dim)")
-    labels = _flat_labels("y_true", y_true)
+    labels = flat_labels("y_true", y_true)
     # The default references are the whole batch: this device's rows start at `offset` in it.
     refs, offset = (
         whole_batch(y_pred, axis_name)
         if ref_embeddings is None
         else (as_float("ref_embeddings", ref_embeddings, y_pred.dtype), 0)
     )
-    ref_ids = whole_batch(labels, axis_name)[0] if ref_labels is None else _flat_labels("ref_labels", ref_labels)
+    ref_ids = whole_batch(labels, axis_name)[0] if ref_labels is None else flat_labels("ref_labels", ref_labels)
     _checks.check_rank("ref_embeddings", refs, 2, "(num_refs, embedding_dim)")
     _checks.check_nonempty("y_pred", y_pred, (1,))
-    _check_rows("y_true", labels, "y_pred", y_pred)
-    _check_rows("ref_labels", ref_ids, "ref_embeddings", refs)
+    _checks.check_rows("y_true", labels, "y_pred", y_pred)
+    _checks.check_rows("ref_labels", ref_ids, "ref_embeddings", refs)
     if refs.shape[1] != y_pred.shape[1]:
         raise ValueError(
             "`ref_embeddings` must have the embedding size of `y_pred`. Received: "
@@ -124,79 +104,22 @@ def circle(
     neg_weights = jnp.maximum((1.0 + margin - distances) * negative, 0.0)
     pos_logits = -gamma * pos_weights * (margin - distances)
     neg_logits = gamma * neg_weights * (1.0 - margin - distances)
-    pos_lse, has_pos = _masked_logsumexp(pos_logits, positive)
-    neg_lse, has_neg = _masked_logsumexp(neg_logits, negative)
+    pos_lse, has_pos = masked_logsumexp(pos_logits, positive)
+    neg_lse, has_neg = masked_logsumexp(neg_logits, negative)
     loss = jnp.where(has_pos & has_neg, jax.nn.softplus(pos_lse + neg_lse), 0.0)
     return LossWithMask(loss, loss > 0)
-
-
-@validates_config
-def ntxent(
-    y_true: ArrayLike, y_pred: ArrayLike, *, temperature: PositiveFloat = 0.07, axis_name: Hashable | None = None
-) -> jax.Array:
-    """NT-Xent, the normalized temperature-scaled crossentropy (Chen et al., 2020; optax's `ntxent`).
-
-    .. math:: \\ell_i = \\frac{B}{M} \\sum_{j \\in P_i} \\operatorname{softplus}\\Big(\\operatorname{LSE}_{k \\in N_i} s_{ik} - s_{ij}\\Big), \\quad s_{ij} = \\cos(x_i, x_j) / T
-
-    Each positive pair `(i, j)` (same label, `j != i`) is scored by a softmax
-    over `j` and the negatives `N_i` of anchor `i` (the other labels), as in
-    optax. `M` is the number of positive pairs in the batch, so the mean of
-    the per-anchor values is optax's loss: the values couple the samples of a
-    batch (a masked sample still serves as a negative). An anchor without a
-    positive gives 0, one without a negative 0 per pair; a batch without any
-    positive pair gives 0 (optax: NaN). Zero embeddings have cosine 0.
-
-    Args:
-        y_true: integer labels naming the positive groups, shape `(B,)` or `(B, 1)`.
-        y_pred: embeddings, shape `(B, D)` (normalized here).
-        temperature: `T`, > 0.
-        axis_name: inside `shard_map`/`pmap`, the mapped axis the batch is split
-            over: the embeddings and labels are gathered over it and `M` is the
-            global count, so each device's values are those of the whole batch.
-
-    Returns:
-        shape `(B,)`.
-
-    Example:
-        >>> import jaxloss
-        >>> emb = [[1.0, 0.0], [0.8, 0.6], [0.0, 1.0], [-0.6, 0.8]]
-        >>> print(jaxloss.ntxent([0, 0, 1, 1], emb, temperature=0.5))
-        [0.2333 0.6271 0.6271 0.2333]
-    """
-    y_pred = as_float("y_pred", y_pred)
-    _checks.check_rank("y_pred", y_pred, 2, "(batch, embedding_dim)")
-    _checks.check_nonempty("y_pred", y_pred, (1,))
-    labels = _flat_labels("y_true", y_true)
-    _check_rows("y_true", labels, "y_pred", y_pred)
-    unit = normalize(y_pred, -1)
-    # The whole batch (gathered over `axis_name`): this device's rows start at `offset` in it.
-    every_unit, offset = whole_batch(unit, axis_name)
-    every_label = whole_batch(labels, axis_name)[0]
-    similarity = (unit @ every_unit.T) / temperature
-    same = labels[:, None] == every_label[None, :]
-    positive = same & (offset + jnp.arange(labels.shape[0])[:, None] != jnp.arange(every_label.shape[0])[None, :])
-    negatives, has_negative = _masked_logsumexp(similarity, ~same)
-    # -log(e^s / (e^s + sum_neg e^s')) = softplus(LSE_neg - s); no negative at all gives 0.
-    pair_loss = jnp.where(positive & has_negative[:, None], jax.nn.softplus(negatives[:, None] - similarity), 0.0)
-    pairs = batch_sum(jnp.sum(positive.astype(y_pred.dtype)), axis_name)
-    return jnp.sum(pair_loss, axis=1) * safe_divide(jnp.asarray(every_label.shape[0], y_pred.dtype), pairs)
 
 
 def _p_norm(x: jax.Array, p: float) -> jax.Array:
     """(sum |x|^p)^(1/p) over the last axis, without overflow or underflow, with a 0 gradient at x = 0."""
     magnitude = jnp.abs(x)
-    largest = jax.lax.stop_gradient(jnp.max(magnitude, axis=-1, keepdims=True))
-    # Scaled by 2^-exponent, the largest magnitude brought into [1, 2) (the norm is 1-homogeneous), so |x|^p
-    # neither overflows nor underflows; two exact power-of-two factors, as 2^-exponent alone may not be
-    # representable. 2^exponent itself is (at most 2^127), so the gradient's scaling does not overflow.
-    exponent = jnp.where((largest > 0) & jnp.isfinite(largest), jnp.frexp(largest)[1] - 1, 0)
-    half = exponent // 2
-    one = jnp.ones_like(largest)
-    scaled = magnitude * jnp.ldexp(one, -half) * jnp.ldexp(one, half - exponent)
-    nonzero = largest > 0
-    total = jnp.sum(safe_power(scaled, p), axis=-1, keepdims=True)  # >= 1 where nonzero
+    # The largest magnitude brought into [1, 2) by a power of two (the norm is 1-homogeneous), so |x|^p
+    # neither overflows nor underflows; the row's sum is then >= 1 unless the row is 0.
+    exponent = row_exponent(jax.lax.stop_gradient(magnitude), -1, only_large=False) - 1
+    nonzero = jnp.max(magnitude, axis=-1, keepdims=True) > 0
+    total = jnp.sum(safe_power(scaled_down(magnitude, exponent), p), axis=-1, keepdims=True)
     root = jnp.where(nonzero, jnp.where(nonzero, total, 1.0) ** (1.0 / p), 0.0)  # double where: no 0^(1/p) slope
-    return (root * jnp.ldexp(one, half) * jnp.ldexp(one, exponent - half))[..., 0]
+    return scaled_down(root, -exponent)[..., 0]
 
 
 @validates_config
@@ -267,26 +190,115 @@ def triplet_margin(
     return jnp.maximum(to_positive - to_negative + margin, 0.0)
 
 
+def _other_like(other: ArrayLike | None, y_pred: jax.Array, loss: str) -> jax.Array:
+    """The second input `other` (x2), in `y_pred`'s compute dtype and of its shape."""
+    if other is None:
+        raise TypeError(f"`{loss}` needs the second input: pass `other=` (x2), an array shaped like `y_pred`.")
+    x2 = as_float("other", other, y_pred.dtype)
+    if x2.shape != y_pred.shape:
+        raise ValueError(
+            f"`other` must have the shape of `y_pred`. Received: other.shape={tuple(x2.shape)}, "
+            f"y_pred.shape={tuple(y_pred.shape)}"
+        )
+    return x2
+
+
+@validates_config
+def margin_ranking(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    other: ArrayLike | None = None,
+    margin: FiniteFloat = 0.0,
+) -> jax.Array:
+    """Margin ranking loss (torch's `margin_ranking_loss`), averaged over the last axis.
+
+    .. math:: \\ell = \\operatorname{mean}_{-1} \\max\\big(0, -y (x_1 - x_2) + m\\big)
+
+    `y = 1` says `x1` should rank above `x2`, `y = -1` below.
+
+    Args:
+        y_true: `y` in {-1, 1}, shape `[..., d]`.
+        y_pred: `x1`, shape `[..., d]`.
+        other: `x2` (an input), shape `[..., d]`.
+        margin: `m`.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.margin_ranking([[1.0, -1.0]], [[0.2, 0.8]], other=[[0.5, 0.1]], margin=0.1))
+        [0.6]
+    """
+    y_pred = as_float("y_pred", y_pred)
+    x2 = _other_like(other, y_pred, "margin_ranking")
+    if y_pred.ndim == 0:  # scalars: one feature, as `pair` makes them
+        y_pred, x2 = y_pred[None], x2[None]
+    y_true = as_float("y_true", y_true, y_pred.dtype)
+    if y_true.ndim == y_pred.ndim + 1 and y_true.shape[-1] == 1:  # Keras's rank matching, on y_true only
+        y_true = y_true[..., 0]
+    elif y_pred.ndim == y_true.ndim + 1 and y_pred.shape[-1] == 1:
+        y_true = y_true[..., None]
+    _checks.check_same_shape(y_true, y_pred)
+    return jnp.mean(jnp.maximum(0.0, -y_true * (y_pred - x2) + margin), axis=-1)
+
+
+@validates_config
+def cosine_embedding(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    other: ArrayLike | None = None,
+    margin: FiniteFloat = 0.0,
+) -> jax.Array:
+    """Cosine embedding loss (torch's `cosine_embedding_loss`), one value per pair of rows.
+
+    .. math:: \\ell = \\begin{cases} 1 - \\cos(x_1, x_2) & y = 1 \\\\ \\max(0, \\cos(x_1, x_2) - m) & y = -1 \\end{cases}
+
+    The cosine is taken over the last axis with the overflow-safe L2
+    normalization of `cosine_similarity`: exact for huge vectors, 0 for zero
+    vectors (torch adds 1e-12 to the squared norms instead, and overflows).
+
+    Args:
+        y_true: `y` in {-1, 1}, shape `[...]`.
+        y_pred: `x1`, shape `[..., D]`.
+        other: `x2` (an input), shape `[..., D]`.
+        margin: `m`, in [-1, 1] in practice.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.cosine_embedding([1.0, -1.0], [[1.0, 0.0], [1.0, 1.0]], other=[[0.0, 1.0], [1.0, 0.0]]))
+        [1.     0.7071]
+    """
+    y_pred = as_float("y_pred", y_pred)
+    _checks.check_min_rank("y_pred", y_pred, 1, "(it needs a feature axis)")
+    x2 = _other_like(other, y_pred, "cosine_embedding")
+    y_true = as_float("y_true", y_true, y_pred.dtype)
+    if y_true.shape != y_pred.shape[:-1]:
+        raise ValueError(
+            "`y_true` must have one label per row: shape `y_pred.shape[:-1]`. "
+            f"Received: y_true.shape={tuple(y_true.shape)}, y_pred.shape={tuple(y_pred.shape)}"
+        )
+    cos = cosine(y_pred, x2, -1)
+    return jnp.where(y_true == 1, 1.0 - cos, 0.0) + jnp.where(y_true == -1, jnp.maximum(0.0, cos - margin), 0.0)
+
+
 def _unit_embeddings(cfg: dict[str, Any], y_true: Any, y_pred: Any, ref_embeddings: Any = None, **_: Any) -> None:
     unit_rows("y_pred", y_pred)
     if ref_embeddings is not None:
         unit_rows("ref_embeddings", ref_embeddings)
 
 
-class Circle(Loss, fn=circle, name="circle", value_check=_unit_embeddings):
+class Circle(Loss, fn=circle, name="circle", value_check=_unit_embeddings, in_keras=True):
     """Pass `ref_labels=`/`ref_embeddings=` at call time."""
 
     gamma: NonNegativeFloat = 80.0
     margin: FiniteFloat = 0.4
     remove_diagonal: Flag = True
-
-
-def _labels_only(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
-    class_ids("y_true", y_true, jnp.iinfo(jnp.int32).max)  # any non-negative id names a group
-
-
-class NTXent(Loss, fn=ntxent, name="ntxent", value_check=_labels_only, in_keras=False):
-    temperature: PositiveFloat = 0.07
 
 
 class TripletMargin(Loss, fn=triplet_margin, name="triplet_margin", in_keras=False):
@@ -296,3 +308,15 @@ class TripletMargin(Loss, fn=triplet_margin, name="triplet_margin", in_keras=Fal
     p: NormDegree = 2.0
     eps: NonNegativeFloat = 1e-6
     swap: Flag = False
+
+
+class MarginRanking(Loss, fn=margin_ranking, name="margin_ranking", value_check=sign_labels, in_keras=False):
+    """Pass `other=` (x2) at call time."""
+
+    margin: FiniteFloat = 0.0
+
+
+class CosineEmbedding(Loss, fn=cosine_embedding, name="cosine_embedding", value_check=sign_labels, in_keras=False):
+    """Pass `other=` (x2) at call time."""
+
+    margin: FiniteFloat = 0.0

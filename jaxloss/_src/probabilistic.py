@@ -1,7 +1,9 @@
-"""KL divergence, Poisson, and the binary crossentropies (plain and focal)."""
+"""Likelihood losses: KL divergence, Poisson and the binary crossentropies, plain and focal (Keras); the
+generalized KL divergence (optax); the Gaussian and Poisson NLL and the multi-label soft margin (torch)."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import jax
@@ -16,13 +18,15 @@ from jaxloss._src._checks import (
     Fraction,
     NonNegativeFloat,
     OptionalClassWeights,
+    PositiveFloat,
     validates_config,
 )
+from jaxloss._src._labels import smooth_binary
 from jaxloss._src._numerics import (
     EPSILON,
+    as_float,
     clip,
     clip_probs,
-    is_zero,
     log_softmax,
     maximum_slope,
     opaque,
@@ -31,7 +35,7 @@ from jaxloss._src._numerics import (
     times,
     times_nonnegative,
 )
-from jaxloss._src.checked import probabilities, within
+from jaxloss._src._value_checks import labels_within, probabilities, within
 from jaxloss._src.classes import Loss
 
 __all__ = [
@@ -41,12 +45,20 @@ __all__ = [
     "poisson",
     "binary_crossentropy",
     "binary_focal_crossentropy",
+    "gaussian_nll",
+    "poisson_nll",
+    "multilabel_soft_margin",
     "KLDivergence",
     "GeneralizedKLDivergence",
     "Poisson",
     "BinaryCrossentropy",
     "BinaryFocalCrossentropy",
+    "GaussianNLL",
+    "PoissonNLL",
+    "MultilabelSoftMargin",
 ]
+
+_HALF_LOG_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
 @validates_config
@@ -200,12 +212,6 @@ def _poisson_jvp(primals: tuple[jax.Array, jax.Array], tangents: tuple[jax.Array
     return _poisson(y_true, y_pred), jnp.mean(slope * d_pred - _log_rate(y_pred) * d_true, axis=-1)
 
 
-def _smooth_binary(y_true: jax.Array, label_smoothing: float) -> jax.Array:
-    if is_zero(label_smoothing):
-        return y_true
-    return y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
-
-
 def _sign_and_magnitude(x: jax.Array) -> tuple[jax.Array, jax.Array]:
     """sign(x) and |x| read at most max float (finite, so no 0 * inf)."""
     return jnp.sign(x), jnp.minimum(jnp.abs(x), jnp.finfo(x.dtype).max)
@@ -307,7 +313,7 @@ def binary_crossentropy(
     """
     y_true, y_pred = pair(y_true, y_pred, last_axis_reduced=False)
     axis = _checks.nonempty_axis("y_pred", y_pred, axis)
-    y_true = _smooth_binary(y_true, label_smoothing)
+    y_true = smooth_binary(y_true, label_smoothing)
     if pos_weight is None:
         bce, _ = _binary_terms(y_true, y_pred, from_logits)
         return jnp.mean(bce, axis=axis)
@@ -370,12 +376,138 @@ def binary_focal_crossentropy(
     """
     y_true, y_pred = pair(y_true, y_pred, last_axis_reduced=False)
     axis = _checks.nonempty_axis("y_pred", y_pred, axis)
-    y_true = _smooth_binary(y_true, label_smoothing)
+    y_true = smooth_binary(y_true, label_smoothing)
     bce, one_minus_pt = _binary_terms(y_true, y_pred, from_logits)
     focal_bce = safe_power(one_minus_pt, gamma) * bce
     if apply_class_balancing:
         focal_bce = (y_true * alpha + (1.0 - y_true) * (1.0 - alpha)) * focal_bce
     return jnp.mean(focal_bce, axis=axis)
+
+
+def _variance_like(variance: ArrayLike | None, y_pred: jax.Array) -> jax.Array:
+    """torch's shapes: as `y_pred`, or without its last axis (one variance per sample), or broadcastable."""
+    if variance is None:
+        raise TypeError("`gaussian_nll` needs the predicted variance: pass `variance=` (an array of variances).")
+    variance = as_float("variance", variance, y_pred.dtype)
+    if variance.ndim == y_pred.ndim - 1 and variance.shape == y_pred.shape[:-1]:
+        variance = variance[..., None]
+    try:
+        return jnp.broadcast_to(variance, y_pred.shape)
+    except ValueError:
+        raise ValueError(
+            "`variance` must have the shape of `y_pred`, or that shape without its last axis, or broadcast to it. "
+            f"Received: variance.shape={tuple(variance.shape)}, y_pred.shape={tuple(y_pred.shape)}"
+        ) from None
+
+
+@validates_config
+def gaussian_nll(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    variance: ArrayLike | None = None,
+    full: Flag = False,
+    eps: PositiveFloat = 1e-6,
+) -> jax.Array:
+    """Gaussian negative log-likelihood (torch's `gaussian_nll_loss`), averaged over the last axis.
+
+    .. math:: \\ell = \\operatorname{mean}_{-1} \\tfrac12 \\big(\\log v + (y_{pred} - y_{true})^2 / v\\big) \\; [+ \\tfrac12 \\log 2\\pi], \\quad v = \\max(\\mathrm{variance}, \\epsilon)
+
+    As in torch, the variance is clamped at `eps` for the value while its
+    gradient is taken as if unclamped (so a tiny variance still learns).
+
+    Args:
+        y_true: targets, shape `[..., d]`.
+        y_pred: predicted means, shape `[..., d]`.
+        variance: predicted variances (an input, not config): shape `[..., d]`,
+            `[...]` (one per sample) or broadcastable. Must be >= 0
+            (`jaxloss.checked` reports negative ones).
+        full: add the constant `0.5 log(2 pi)`.
+        eps: the clamp, > 0.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.gaussian_nll([[0.0, 1.0]], [[0.5, 1.0]], variance=[[1.0, 0.25]]))
+        [-0.2841]
+    """
+    y_true, y_pred = pair(y_true, y_pred)
+    var = _variance_like(variance, y_pred)
+    # torch clamps in place under no_grad: the clamped value, the unclamped gradient.
+    var = var + jax.lax.stop_gradient(jnp.maximum(var, eps) - var)
+    loss = 0.5 * (jnp.log(var) + jnp.square(y_pred - y_true) / var)
+    if full:
+        loss = loss + _HALF_LOG_2PI
+    return jnp.mean(loss, axis=-1)
+
+
+@validates_config
+def poisson_nll(
+    y_true: ArrayLike,
+    y_pred: ArrayLike,
+    *,
+    log_input: Flag = True,
+    full: Flag = False,
+    eps: PositiveFloat = 1e-8,
+) -> jax.Array:
+    """Poisson negative log-likelihood (torch's `poisson_nll_loss`), averaged over the last axis.
+
+    .. math:: \\ell = \\operatorname{mean}_{-1} \\begin{cases} e^{x} - t x & \\text{log\\_input} \\\\ x - t \\log(x + \\epsilon) & \\text{otherwise} \\end{cases} \\; [+ t \\log t - t + \\tfrac12 \\log(2 \\pi t)]_{t > 1}
+
+    With `full`, Stirling's approximation of `log(t!)` is added where `t > 1`,
+    as in torch. With `log_input=False`, a zero count times `log(0 + eps)` is 0.
+
+    Args:
+        y_true: observed counts `t`, shape `[..., d]`.
+        y_pred: `x`, log-rates (`log_input=True`) or rates, shape `[..., d]`.
+        log_input: whether `y_pred` holds log-rates.
+        full: add the Stirling term.
+        eps: added to the rate inside the log when `log_input=False`, > 0.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.poisson_nll([[1.0, 3.0]], [[0.0, 1.0]]))
+        [0.3591]
+    """
+    y_true, y_pred = pair(y_true, y_pred)
+    if log_input:
+        loss = jnp.exp(y_pred) - y_true * y_pred
+    else:
+        loss = y_pred - y_true * jnp.log(y_pred + eps)
+    if full:
+        above_one = y_true > 1
+        counts = jnp.where(above_one, y_true, 2.0)  # double where: no log of counts <= 0 in the gradient
+        stirling = counts * jnp.log(counts) - counts + 0.5 * jnp.log(2.0 * math.pi * counts)
+        loss = loss + jnp.where(above_one, stirling, 0.0)
+    return jnp.mean(loss, axis=-1)
+
+
+def multilabel_soft_margin(y_true: ArrayLike, y_pred: ArrayLike) -> jax.Array:
+    """Multi-label soft margin loss (torch's `multilabel_soft_margin_loss`).
+
+    .. math:: \\ell = -\\operatorname{mean}_{-1} \\big(t \\log \\sigma(x) + (1 - t) \\log \\sigma(-x)\\big)
+
+    The per-sample binary crossentropy from logits: exact and finite for
+    saturated logits (see `binary_crossentropy`).
+
+    Args:
+        y_true: labels in {0, 1}, shape `[..., C]`.
+        y_pred: logits, shape `[..., C]`.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.multilabel_soft_margin([[1.0, 0.0]], [[2.0, -1.0]]))
+        [0.2201]
+    """
+    return binary_crossentropy(y_true, y_pred, from_logits=True)
 
 
 def _distributions(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
@@ -393,15 +525,23 @@ def _nonnegative_targets(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any
 
 def _counts_and_rates(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
     within("y_true", y_true, 0.0, None, "Poisson counts")
-    within("y_pred", y_pred, 0.0, None, "Poisson rates")
+    if not cfg.get("log_input", False):  # log-rates (poisson_nll's default) may be negative
+        within("y_pred", y_pred, 0.0, None, "Poisson rates")
+
+
+def _nonnegative_variance(cfg: dict[str, Any], y_true: Any, y_pred: Any, variance: Any = None, **_: Any) -> None:
+    if variance is not None:
+        within("variance", variance, 0.0, None, "variances")
 
 
 def _binary_labels(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
     within("y_true", y_true, 0.0, 1.0, "binary labels")
-    probabilities(cfg, y_pred)
+    probabilities(cfg, y_true, y_pred)
 
 
-class KLDivergence(Loss, fn=kl_divergence, name="kl_divergence", aliases=("kld", "KLD"), value_check=_distributions):
+class KLDivergence(
+    Loss, fn=kl_divergence, name="kl_divergence", aliases=("kld", "KLD"), value_check=_distributions, in_keras=True
+):
     from_logits: Flag = False
     log_target: Flag = False
 
@@ -417,12 +557,17 @@ class GeneralizedKLDivergence(
     pass
 
 
-class Poisson(Loss, fn=poisson, name="poisson", value_check=_counts_and_rates):
+class Poisson(Loss, fn=poisson, name="poisson", value_check=_counts_and_rates, in_keras=True):
     pass
 
 
 class BinaryCrossentropy(
-    Loss, fn=binary_crossentropy, name="binary_crossentropy", aliases=("bce", "BCE"), value_check=_binary_labels
+    Loss,
+    fn=binary_crossentropy,
+    name="binary_crossentropy",
+    aliases=("bce", "BCE"),
+    value_check=_binary_labels,
+    in_keras=True,
 ):
     """>>> import jaxloss
     >>> bce = jaxloss.BinaryCrossentropy(from_logits=True)
@@ -437,7 +582,7 @@ class BinaryCrossentropy(
 
 
 class BinaryFocalCrossentropy(
-    Loss, fn=binary_focal_crossentropy, name="binary_focal_crossentropy", value_check=_binary_labels
+    Loss, fn=binary_focal_crossentropy, name="binary_focal_crossentropy", value_check=_binary_labels, in_keras=True
 ):
     apply_class_balancing: Flag = False
     alpha: FiniteFloat = 0.25
@@ -445,3 +590,26 @@ class BinaryFocalCrossentropy(
     from_logits: Flag = False
     label_smoothing: Fraction = 0.0
     axis: Axis = -1
+
+
+class GaussianNLL(Loss, fn=gaussian_nll, name="gaussian_nll", value_check=_nonnegative_variance, in_keras=False):
+    """Pass `variance=` at call time."""
+
+    full: Flag = False
+    eps: PositiveFloat = 1e-6
+
+
+class PoissonNLL(Loss, fn=poisson_nll, name="poisson_nll", value_check=_counts_and_rates, in_keras=False):
+    log_input: Flag = True
+    full: Flag = False
+    eps: PositiveFloat = 1e-8
+
+
+class MultilabelSoftMargin(
+    Loss,
+    fn=multilabel_soft_margin,
+    name="multilabel_soft_margin",
+    value_check=labels_within(0.0, 1.0, "multi-label targets"),
+    in_keras=False,
+):
+    pass

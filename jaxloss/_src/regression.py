@@ -1,4 +1,4 @@
-"""Regression losses: MSE, MAE, MAPE, MSLE, cosine similarity, Huber, log-cosh.
+"""Regression losses: MSE, MAE, MAPE, MSLE, cosine similarity, Huber, log-cosh (Keras); smooth L1 (torch).
 
 Argument order is Keras's `(y_true, y_pred)`, the reverse of optax's
 `(predictions, targets)`. Each function reduces only the feature axis and
@@ -13,7 +13,7 @@ import jax
 import jax.numpy as jnp
 from jax.typing import ArrayLike
 
-from jaxloss._src._checks import Axes, PositiveFloat, canonical_axes, check_nonempty, validates_config
+from jaxloss._src._checks import Axes, NonNegativeFloat, PositiveFloat, canonical_axes, check_nonempty, validates_config
 from jaxloss._src._numerics import EPSILON, clip, cosine, pair
 from jaxloss._src.classes import Loss
 
@@ -25,6 +25,7 @@ __all__ = [
     "cosine_similarity",
     "huber",
     "log_cosh",
+    "smooth_l1",
     "MeanSquaredError",
     "MeanAbsoluteError",
     "MeanAbsolutePercentageError",
@@ -32,6 +33,7 @@ __all__ = [
     "CosineSimilarity",
     "Huber",
     "LogCosh",
+    "SmoothL1",
 ]
 
 
@@ -244,36 +246,80 @@ def _log_cosh_jvp(primals: tuple[jax.Array, jax.Array], tangents: tuple[jax.Arra
     return _log_cosh(y_true, y_pred), slope * (d_pred - d_true)
 
 
+@validates_config
+def smooth_l1(y_true: ArrayLike, y_pred: ArrayLike, *, beta: NonNegativeFloat = 1.0) -> jax.Array:
+    """Smooth L1 loss (torch's `smooth_l1_loss`), averaged over the last axis.
+
+    .. math:: \\ell = \\operatorname{mean}_{-1} \\begin{cases} \\tfrac12 e^2 / \\beta & |e| < \\beta \\\\ |e| - \\tfrac12 \\beta & \\text{otherwise} \\end{cases}
+
+    `huber(delta=beta) / beta`; `beta = 0` is the mean absolute error.
+
+    Args:
+        y_true: targets, shape `[..., d]`.
+        y_pred: predictions, shape `[..., d]`.
+        beta: the switch point, >= 0.
+
+    Returns:
+        shape `[...]`.
+
+    Example:
+        >>> import jaxloss
+        >>> print(jaxloss.smooth_l1([[0.0, 0.0]], [[0.5, 3.0]]))
+        [1.3125]
+    """
+    y_true, y_pred = pair(y_true, y_pred)
+    # huber(delta=beta) / beta, with Huber's exact slope clip(e, -beta, beta) (autodiff of
+    # 0.5 c^2 / beta + (|e| - c) cancels: (1 + e / beta) - 1); beta = 0 is the mean absolute error.
+    # Double where: a (traced) beta of 0 never reaches the division.
+    positive = jnp.asarray(beta) > 0
+    safe_beta = jnp.where(positive, beta, 1.0)
+    return jnp.where(positive, _huber(y_true, y_pred, safe_beta) / safe_beta, jnp.mean(jnp.abs(y_pred - y_true), -1))
+
+
 # The loss classes: config fields as in the functions above, with Keras's defaults and names.
 
 
-class MeanSquaredError(Loss, fn=mean_squared_error, name="mean_squared_error", aliases=("mse", "MSE")):
+class MeanSquaredError(Loss, fn=mean_squared_error, name="mean_squared_error", aliases=("mse", "MSE"), in_keras=True):
     pass
 
 
-class MeanAbsoluteError(Loss, fn=mean_absolute_error, name="mean_absolute_error", aliases=("mae", "MAE")):
+class MeanAbsoluteError(
+    Loss, fn=mean_absolute_error, name="mean_absolute_error", aliases=("mae", "MAE"), in_keras=True
+):
     pass
 
 
 class MeanAbsolutePercentageError(
-    Loss, fn=mean_absolute_percentage_error, name="mean_absolute_percentage_error", aliases=("mape", "MAPE")
+    Loss,
+    fn=mean_absolute_percentage_error,
+    name="mean_absolute_percentage_error",
+    aliases=("mape", "MAPE"),
+    in_keras=True,
 ):
     pass
 
 
 class MeanSquaredLogarithmicError(
-    Loss, fn=mean_squared_logarithmic_error, name="mean_squared_logarithmic_error", aliases=("msle", "MSLE")
+    Loss,
+    fn=mean_squared_logarithmic_error,
+    name="mean_squared_logarithmic_error",
+    aliases=("msle", "MSLE"),
+    in_keras=True,
 ):
     pass
 
 
-class CosineSimilarity(Loss, fn=cosine_similarity, name="cosine_similarity"):
+class CosineSimilarity(Loss, fn=cosine_similarity, name="cosine_similarity", in_keras=True):
     axis: Axes = -1
 
 
-class Huber(Loss, fn=huber, name="huber_loss"):
+class Huber(Loss, fn=huber, name="huber_loss", in_keras=True):
     delta: PositiveFloat = 1.0
 
 
-class LogCosh(Loss, fn=log_cosh, name="log_cosh"):
+class LogCosh(Loss, fn=log_cosh, name="log_cosh", in_keras=True):
     pass
+
+
+class SmoothL1(Loss, fn=smooth_l1, name="smooth_l1", in_keras=False):
+    beta: NonNegativeFloat = 1.0

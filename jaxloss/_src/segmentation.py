@@ -13,7 +13,7 @@ from jaxloss._src import _checks
 from jaxloss._src._checks import Axes, FiniteFloat, Flag, NonNegativeFloat, validates_config
 from jaxloss._src._numerics import EPSILON, pair, softmax
 from jaxloss._src._sharding import batch_sum
-from jaxloss._src.checked import probabilities, within
+from jaxloss._src._value_checks import probabilities, within
 from jaxloss._src.classes import Loss
 
 __all__ = [
@@ -194,13 +194,13 @@ def generalized_dice(
     return jnp.mean(dice_loss, axis=-1)
 
 
-class Dice(Loss, fn=dice, name="dice"):
+class Dice(Loss, fn=dice, name="dice", in_keras=True):
     """A list `axis` is stored as a tuple."""
 
     axis: Axes = None
 
 
-class Tversky(Loss, fn=tversky, name="tversky"):
+class Tversky(Loss, fn=tversky, name="tversky", in_keras=True):
     alpha: FiniteFloat = 0.5
     beta: FiniteFloat = 0.5
     axis: Axes = None
@@ -208,7 +208,7 @@ class Tversky(Loss, fn=tversky, name="tversky"):
 
 def _one_hot_targets(cfg: dict[str, Any], y_true: Any, y_pred: Any, **_: Any) -> None:
     within("y_true", y_true, 0.0, 1.0, "one-hot targets")
-    probabilities(cfg, y_pred)
+    probabilities(cfg, y_true, y_pred)
 
 
 class GeneralizedDice(Loss, fn=generalized_dice, name="generalized_dice", value_check=_one_hot_targets, in_keras=False):
