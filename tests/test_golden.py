@@ -53,6 +53,15 @@ def test_showcase_exits_zero(capsys):
 
 def test_showcase_flags_a_mismatch():
     wrong = showcase.DocExample(
-        "test", "deliberately wrong", lambda: jaxloss.mean_squared_error([[1.0]], [[0.0]]), [1.5]
+        "test", "deliberately wrong", "mean_squared_error", [1.5], y_true=[[1.0]], y_pred=[[0.0]]
     )
     assert not showcase.check(wrong)[1]
+
+
+def test_a_documented_formula_is_stored_with_its_value():
+    formulas = [e for e in showcase.EXAMPLES if e.formula is not None]
+    assert len(formulas) == 2
+    for example in formulas:
+        y_true, y_pred = np.asarray(example.y_true, np.float32), np.asarray(example.y_pred, np.float32)
+        value = eval(example.formula, {"np": np, "y_true": y_true, "y_pred": y_pred})  # the docs' numpy formula
+        np.testing.assert_allclose(value, example.expected(), rtol=1e-6)
