@@ -232,7 +232,14 @@ def test_y_true_equal_to_y_pred_is_finite(case: Case):
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.id)
-@pytest.mark.parametrize("reduction", ["sum_over_batch_size", "sum", "mean_with_sample_weight", None])
+@pytest.mark.parametrize(
+    "reduction",
+    [
+        "sum_over_batch_size",
+        None,
+        *(pytest.param(r, marks=pytest.mark.slow) for r in ("sum", "mean_with_sample_weight")),
+    ],
+)
 def test_all_masked_batch_gives_zero_value_and_zero_gradient(case: Case, reduction):
     y_true, y_pred, extra = case.make(np.random.default_rng(2), (3,))
     loss = dataclasses.replace(case.loss, reduction=reduction)

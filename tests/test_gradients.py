@@ -292,7 +292,8 @@ REDUCED = [s for s in SPECS if s.fn not in (jaxloss.dice, jaxloss.tversky)] + [
 
 @pytest.mark.parametrize("spec", REDUCED, ids=lambda s: s.id)
 @pytest.mark.parametrize(
-    "reduction", ["sum", pytest.param("sum_over_batch_size", marks=pytest.mark.slow), "mean_with_sample_weight"]
+    "reduction",
+    ["sum", *(pytest.param(r, marks=pytest.mark.slow) for r in ("sum_over_batch_size", "mean_with_sample_weight"))],
 )
 def test_sample_weight_gradients_including_zero_weights(spec: Spec, reduction: str):
     rng = np.random.default_rng(2)

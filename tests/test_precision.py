@@ -20,6 +20,13 @@ from tests.precision_cases import ENTRIES, FLOOR, inputs, jax_errors
 
 PEERS = json.loads((pathlib.Path(__file__).parent / "data" / "precision_peers.json").read_text())["errors"]
 CASES = [(entry, regime) for entry in ENTRIES for regime in entry.regimes]
+# The default run takes one regime per entry, in turn over the entries (every regime is met); the rest are
+# `slow` (CI runs them).
+DEFAULT = {(entry.name, entry.regimes[i % len(entry.regimes)]) for i, entry in enumerate(ENTRIES)}
+PARAMS = [
+    pytest.param(entry, regime, marks=() if (entry.name, regime) in DEFAULT else pytest.mark.slow)
+    for entry, regime in CASES
+]
 
 
 def test_every_entry_and_regime_has_a_peer_with_float64():
@@ -42,7 +49,7 @@ def test_every_loss_of_the_case_table_is_compared():
     assert {cls.fn.__name__ for cls in LOSSES} <= names
 
 
-@pytest.mark.parametrize("entry, regime", CASES, ids=[f"{e.name}-{r}" for e, r in CASES])
+@pytest.mark.parametrize("entry, regime", PARAMS, ids=[f"{e.name}-{r}" for e, r in CASES])
 def test_float32_error_is_at_most_twice_the_best_peer(entry, regime):
     ours = jax_errors(entry.ours, inputs(entry.kind, regime))
     peers = {peer: errors for peer, errors in PEERS[entry.name][regime].items() if errors is not None}
